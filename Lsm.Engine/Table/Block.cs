@@ -1,0 +1,140 @@
+using Lsm.Engine.Encoding;
+
+namespace Lsm.Engine.Table;
+
+/// <summary>How the values of a block's entries are encoded.</summary>
+internal enum BlockValueFormat
+{
+    /// <summary>Each entry stores its value length: data, metaindex and properties blocks, and index blocks before version 4.</summary>
+    LengthPrefixed,
+
+    /// <summary>Index blocks from format version 4: no value length; a handle, or a signed size delta when the key shares bytes.</summary>
+    DeltaEncodedHandles,
+}
+
+/// <summary>
+/// One verified, uncompressed block, parsed far enough to locate its restart array.
+/// </summary>
+/// <remarks>
+/// Immutable and thread-safe once built; any number of <see cref="BlockIterator"/>s may read it.
+/// Construction checks that the restart array fits, so iterators can trust <see cref="RestartsOffset"/>;
+/// entries themselves are checked as they are decoded. See format-spec.md, "Blocks".
+/// </remarks>
+internal sealed class Block
+{
+    private Block(
+        byte[] data,
+        int length,
+        int restartsOffset,
+        int numRestarts,
+        int valuesOffset,
+        string file,
+        long fileOffset)
+    {
+        Data = data;
+        Length = length;
+        RestartsOffset = restartsOffset;
+        NumRestarts = numRestarts;
+        ValuesOffset = valuesOffset;
+        File = file;
+        FileOffset = fileOffset;
+    }
+
+    /// <summary>The block's bytes; only the first <see cref="Length"/> are meaningful.</summary>
+    public byte[] Data { get; }
+
+    public int Length { get; }
+
+    /// <summary>Where the restart array starts; also the end of the entries (or of the values section).</summary>
+    public int RestartsOffset { get; }
+
+    public int NumRestarts { get; }
+
+    /// <summary>Start of the values section for separated key/value blocks, or -1 when values are inline.</summary>
+    public int ValuesOffset { get; }
+
+    /// <summary>End of the entry (key) section.</summary>
+    public int EntriesEnd => ValuesOffset >= 0 ? ValuesOffset : RestartsOffset;
+
+    public string File { get; }
+
+    /// <summary>The block's offset in <see cref="File"/>, for error messages.</summary>
+    public long FileOffset { get; }
+
+    public uint RestartPoint(int index) => Coding.ReadFixed32(Data.AsSpan(RestartsOffset + (index * 4)));
+
+    /// <summary>Parses the block footer: restart count, flags, and the optional hash index and values offset.</summary>
+    /// <exception cref="CorruptionException">The footer or restart array does not fit in the block.</exception>
+    public static Block Parse(byte[] data, int length, string file, long fileOffset, bool isDataBlock)
+    {
+        if (length < 4)
+        {
+            throw new CorruptionException("block too small for its restart count", file, fileOffset);
+        }
+
+        int end = length - 4;
+        uint packed = Coding.ReadFixed32(data.AsSpan(end));
+        int valuesOffset = -1;
+        if (isDataBlock)
+        {
+            if ((packed & TableFormat.DataBlockReservedBit) != 0)
+            {
+                throw new CorruptionException("data block uses an unknown feature (reserved footer bit)", file, fileOffset + end);
+            }
+
+            bool hasHashIndex = (packed & TableFormat.DataBlockHashIndexBit) != 0;
+            bool separated = (packed & TableFormat.DataBlockSeparatedKvBit) != 0;
+            packed &= TableFormat.DataBlockMaxRestarts;
+            if (separated)
+            {
+                if (end < 4)
+                {
+                    throw new CorruptionException("block too small for its values offset", file, fileOffset);
+                }
+
+                end -= 4;
+                valuesOffset = (int)Math.Min(Coding.ReadFixed32(data.AsSpan(end)), int.MaxValue);
+            }
+
+            if (hasHashIndex)
+            {
+                // [buckets: one byte each][bucket count u16] sit between the restart array and the footer.
+                if (end < 2)
+                {
+                    throw new CorruptionException("block too small for its hash index", file, fileOffset);
+                }
+
+                int buckets = data[end - 2] | (data[end - 1] << 8);
+                end -= 2 + buckets;
+                if (end < 0)
+                {
+                    throw new CorruptionException("hash index larger than its block", file, fileOffset);
+                }
+            }
+        }
+
+        if (packed == 0 || packed > (uint)end / 4)
+        {
+            throw new CorruptionException($"bad restart count {packed} for a block of {length} bytes", file, fileOffset + length - 4);
+        }
+
+        int numRestarts = (int)packed;
+        int restartsOffset = end - (numRestarts * 4);
+        if (valuesOffset > restartsOffset)
+        {
+            throw new CorruptionException("values section starts past the restart array", file, fileOffset + end);
+        }
+
+        var block = new Block(data, length, restartsOffset, numRestarts, valuesOffset, file, fileOffset);
+        int entriesEnd = block.EntriesEnd;
+        for (int i = 0; i < numRestarts; i++)
+        {
+            if (block.RestartPoint(i) > (uint)entriesEnd)
+            {
+                throw new CorruptionException($"restart point {i} lies outside the block", file, fileOffset + restartsOffset + (i * 4));
+            }
+        }
+
+        return block;
+    }
+}

@@ -1,0 +1,300 @@
+using Lsm.Engine.Encoding;
+using Lsm.Engine.IO;
+using Lsm.Engine.Table.Filter;
+
+namespace Lsm.Engine.Table;
+
+/// <summary>
+/// Opens a block-based table, RocksDB's or ours, and serves point lookups and iterators over it.
+/// </summary>
+/// <remarks>
+/// Open reads the footer, the metaindex, the properties, the index and the filter, verifying each
+/// block's checksum; data blocks are read, verified and decompressed on demand with positional reads.
+/// Thread-safe: after Open the reader is immutable and any number of threads may read through it,
+/// each with its own iterators. See format-spec.md, "SST files".
+/// </remarks>
+internal sealed class TableReader : IDisposable
+{
+    private readonly IRandomAccessFile _file;
+    private readonly bool _ownsFile;
+
+    private TableReader(IRandomAccessFile file, bool ownsFile, KeyComparator comparator)
+    {
+        _file = file;
+        _ownsFile = ownsFile;
+        Comparator = new InternalKeyComparator(comparator);
+        MetaBlocks = new SortedDictionary<string, BlockHandle>(StringComparer.Ordinal);
+    }
+
+    public string FileName => _file.Name;
+
+    public long FileSize => _file.Length;
+
+    public Footer Footer { get; private set; }
+
+    public TableProperties Properties { get; private set; } = new();
+
+    public InternalKeyComparator Comparator { get; }
+
+    /// <summary>Meta block names (filter, properties, index, range deletions, ...) and where they are.</summary>
+    public SortedDictionary<string, BlockHandle> MetaBlocks { get; }
+
+    public BlockHandle IndexHandle { get; private set; }
+
+    public Block IndexBlock { get; private set; } = null!;
+
+    /// <summary>The table's filter, or null when it has none this engine can use.</summary>
+    public FilterReader? Filter { get; private set; }
+
+    /// <summary>Why the table's filter is not used, when it has one that is not supported; otherwise null.</summary>
+    public string? UnusedFilter { get; private set; }
+
+    internal IKeyOrder IndexOrder { get; private set; } = null!;
+
+    internal BlockValueFormat IndexFormat { get; private set; }
+
+    internal bool IndexHasFirstKey { get; private set; }
+
+    /// <summary>For ingested external files, the sequence number every key takes; -1 when keys keep their own.</summary>
+    internal long GlobalSequence { get; private set; } = -1;
+
+    /// <summary>Opens the table at <paramref name="path"/>.</summary>
+    /// <exception cref="CorruptionException">The file is not a valid table.</exception>
+    /// <exception cref="NotSupportedException">The table uses a feature this engine does not read.</exception>
+    public static TableReader Open(string path, KeyComparator? comparator = null) =>
+        Open(new LocalRandomAccessFile(path), ownsFile: true, comparator);
+
+    public static TableReader Open(IRandomAccessFile file, bool ownsFile, KeyComparator? comparator = null)
+    {
+        var reader = new TableReader(file, ownsFile, comparator ?? BytewiseComparator.Instance);
+        try
+        {
+            reader.Load();
+            return reader;
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    private void Load()
+    {
+        long length = _file.Length;
+        if (length < TableFormat.FooterLength)
+        {
+            throw new CorruptionException($"file of {length} bytes is too short to be a table", _file.Name, 0);
+        }
+
+        Span<byte> footerBytes = stackalloc byte[TableFormat.FooterLength];
+        long footerOffset = length - TableFormat.FooterLength;
+        ReadExactly(footerOffset, footerBytes);
+        Footer = Footer.Decode(footerBytes, (ulong)footerOffset, _file.Name);
+
+        Block metaindex = ReadBlock(Footer.MetaindexHandle, isDataBlock: false);
+        var iterator = new BlockIterator();
+        iterator.Reset(metaindex, UserKeyOrder.Bytewise);
+        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+        {
+            string name = System.Text.Encoding.UTF8.GetString(iterator.Key);
+            if (BlockHandle.TryDecode(iterator.Value, out BlockHandle handle) == 0)
+            {
+                throw new CorruptionException($"bad block handle for meta block {name}", _file.Name, metaindex.FileOffset + iterator.EntryOffset);
+            }
+
+            MetaBlocks[name] = handle;
+        }
+
+        if (MetaBlocks.TryGetValue(TableFormat.PropertiesBlockName, out BlockHandle propertiesHandle))
+        {
+            Properties = PropertiesBlock.Decode(ReadBlock(propertiesHandle, isDataBlock: false), Footer.FormatVersion);
+        }
+        else
+        {
+            Properties = new TableProperties { FormatVersion = Footer.FormatVersion };
+        }
+
+        if (Properties.ComparatorName.Length > 0 && Properties.ComparatorName != Comparator.UserComparator.Name)
+        {
+            throw new NotSupportedException(
+                $"{_file.Name} was written with comparator '{Properties.ComparatorName}', not '{Comparator.UserComparator.Name}'.");
+        }
+
+        if (Properties.IndexType == 2)
+        {
+            throw new NotSupportedException($"{_file.Name} has a partitioned (two-level) index, which this engine does not read yet.");
+        }
+
+        if (Properties.ExternalFileVersion >= 2 && Properties.ExternalFileGlobalSequence != 0)
+        {
+            GlobalSequence = (long)Math.Min(Properties.ExternalFileGlobalSequence, InternalKey.MaxSequence);
+        }
+
+        IndexHandle = Footer.FormatVersion >= 6
+            ? MetaBlocks.GetValueOrDefault(TableFormat.IndexBlockName)
+            : Footer.IndexHandle;
+        if (IndexHandle.IsNull && Footer.FormatVersion >= 6 && !MetaBlocks.ContainsKey(TableFormat.IndexBlockName))
+        {
+            throw new CorruptionException("metaindex has no index block entry", _file.Name, (long)Footer.MetaindexHandle.Offset);
+        }
+
+        IndexBlock = ReadBlock(IndexHandle, isDataBlock: false);
+        IndexOrder = Properties.IndexKeyIsUserKey ? new UserKeyOrder(Comparator.UserComparator) : Comparator;
+        IndexFormat = Properties.IndexValueIsDeltaEncoded ? BlockValueFormat.DeltaEncodedHandles : BlockValueFormat.LengthPrefixed;
+        IndexHasFirstKey = Properties.IndexType == 3;
+
+        LoadFilter();
+    }
+
+    private void LoadFilter()
+    {
+        foreach ((string name, BlockHandle handle) in MetaBlocks)
+        {
+            if (name.StartsWith(TableFormat.FullFilterBlockPrefix, StringComparison.Ordinal))
+            {
+                byte[] contents = ReadBlockContents(handle, out _);
+                Filter = FilterReader.Create(contents);
+                if (!Properties.WholeKeyFiltering)
+                {
+                    // A prefix-only filter cannot answer whole-key probes.
+                    UnusedFilter = "prefix-only filter (whole key filtering off)";
+                    Filter = null;
+                }
+
+                return;
+            }
+
+            if (name.StartsWith(TableFormat.PartitionedFilterBlockPrefix, StringComparison.Ordinal))
+            {
+                UnusedFilter = "partitioned filter (not supported; every probe reads the data block)";
+                return;
+            }
+
+            if (name.StartsWith(TableFormat.ObsoleteFilterBlockPrefix, StringComparison.Ordinal))
+            {
+                UnusedFilter = "obsolete block-based filter (not supported; every probe reads the data block)";
+                return;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="userKey"/> may be in the table; false only when the filter rules it out.</summary>
+    public bool KeyMayMatch(ReadOnlySpan<byte> userKey) => Filter is null || Filter.KeyMayMatch(userKey);
+
+    public TableIterator NewIterator() => new(this);
+
+    /// <summary>
+    /// Finds the newest entry for <paramref name="userKey"/> with sequence at most <paramref name="sequence"/>.
+    /// The filter is consulted first. Returns false when the table holds no such entry.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value)
+    {
+        kind = default;
+        value = default;
+        if (!KeyMayMatch(userKey))
+        {
+            return false;
+        }
+
+        Span<byte> target = userKey.Length <= 256 ? stackalloc byte[userKey.Length + InternalKey.TrailerSize] : new byte[userKey.Length + InternalKey.TrailerSize];
+        InternalKey.Write(target, userKey, sequence, InternalKey.KindForSeek);
+        scratch.Seek(target);
+        if (!scratch.Valid || Comparator.UserComparator.Compare(InternalKey.UserKey(scratch.Key), userKey) != 0)
+        {
+            return false;
+        }
+
+        kind = InternalKey.Kind(scratch.Key);
+        value = scratch.Value;
+        return true;
+    }
+
+    /// <summary>Reads every block the table refers to and verifies its checksum (and that it decompresses and parses).</summary>
+    /// <exception cref="CorruptionException">The first bad block, with its offset.</exception>
+    public void VerifyChecksums()
+    {
+        foreach ((_, BlockHandle handle) in MetaBlocks)
+        {
+            ReadBlockContents(handle, out _);
+        }
+
+        var index = new BlockIterator();
+        index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
+        for (index.SeekToFirst(); index.Valid; index.Next())
+        {
+            Block block = ReadBlock(index.Handle, isDataBlock: true);
+            var data = new BlockIterator();
+            data.Reset(block, Comparator);
+            for (data.SeekToFirst(); data.Valid; data.Next())
+            {
+            }
+        }
+    }
+
+    /// <summary>Reads, verifies and decompresses a block, then parses its restart array.</summary>
+    public Block ReadBlock(BlockHandle handle, bool isDataBlock)
+    {
+        byte[] contents = ReadBlockContents(handle, out _);
+        return Block.Parse(contents, contents.Length, _file.Name, (long)handle.Offset, isDataBlock);
+    }
+
+    /// <summary>Reads a block and its trailer, checks the checksum, and returns the uncompressed contents.</summary>
+    public byte[] ReadBlockContents(BlockHandle handle, out CompressionType compression)
+    {
+        ulong limit = Footer.FooterOffset;
+        if (handle.Offset > limit || handle.Size > limit - handle.Offset || limit - handle.Offset - handle.Size < TableFormat.BlockTrailerSize)
+        {
+            throw new CorruptionException($"block handle {handle} lies outside the table", _file.Name, (long)Math.Min(handle.Offset, (ulong)long.MaxValue));
+        }
+
+        int size = (int)handle.Size;
+        long offset = (long)handle.Offset;
+        byte[] raw = new byte[size + TableFormat.BlockTrailerSize];
+        ReadExactly(offset, raw);
+        byte type = raw[size];
+        if (Footer.ChecksumType != ChecksumType.None)
+        {
+            uint stored = Coding.ReadFixed32(raw.AsSpan(size + 1));
+            uint computed = BlockChecksum.Compute(Footer.ChecksumType, raw.AsSpan(0, size), type)
+                + BlockChecksum.ContextModifier(Footer.BaseContextChecksum, handle.Offset);
+            if (stored != computed)
+            {
+                throw new CorruptionException(
+                    $"block checksum mismatch: stored 0x{stored:x8}, computed 0x{computed:x8} ({Footer.ChecksumType})", _file.Name, offset);
+            }
+        }
+
+        compression = (CompressionType)type;
+        if (compression == CompressionType.None)
+        {
+            Array.Resize(ref raw, size);
+            return raw;
+        }
+
+        if (type > (byte)CompressionType.Zstd)
+        {
+            throw new CorruptionException($"unknown compression type 0x{type:x2}", _file.Name, offset + size);
+        }
+
+        int maxSize = (int)Math.Min(1L << 30, ((long)size * 256) + 1024);
+        return BlockCompression.Decompress(compression, raw.AsSpan(0, size), _file.Name, offset, maxSize);
+    }
+
+    private void ReadExactly(long offset, Span<byte> destination)
+    {
+        int n = _file.Read(offset, destination);
+        if (n != destination.Length)
+        {
+            throw new CorruptionException($"short read: {n} of {destination.Length} bytes", _file.Name, offset);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsFile)
+        {
+            _file.Dispose();
+        }
+    }
+}

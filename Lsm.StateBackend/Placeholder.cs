@@ -1,0 +1,1 @@
+namespace Lsm.StateBackend; internal static class Placeholder { }
