@@ -1,1 +1,3 @@
-System.Console.WriteLine("lsm");
+using Lsm.Tool;
+
+return LsmCli.Run(args, Console.Out, Console.Error);

@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Text;
-using FsCheck;
 using FsCheck.Xunit;
 using Lsm.Engine.Hashing;
 using Lsm.Engine.Tests.Table.Filter;

@@ -40,6 +40,10 @@ internal sealed class TableBuilder : IDisposable
     private int _lastKeyLength;
     private byte[]? _smallestKey;
     private ulong _offset;
+
+    // Index keys can drop their sequence numbers unless some block boundary falls between two versions of
+    // the same user key; then every index key keeps its full internal key (RocksDB's rule from format 3).
+    private bool _indexNeedsSequence;
     private bool _finished;
 
     // Properties gathered as entries arrive.
@@ -177,7 +181,7 @@ internal sealed class TableBuilder : IDisposable
             metaindex[FilterPolicyNames.FullFilterMetaIndexKey] = WriteRawBlock(filter, CompressionType.None);
         }
 
-        bool indexKeysAreInternal = IndexNeedsSequence();
+        bool indexKeysAreInternal = _indexNeedsSequence;
         byte[] indexBlock = BuildIndexBlock(indexKeysAreInternal);
         BlockHandle indexHandle = WriteRawBlock(indexBlock, CompressionType.None);
         if (_options.FormatVersion >= 6)
@@ -238,6 +242,12 @@ internal sealed class TableBuilder : IDisposable
     {
         ReadOnlySpan<byte> userStart = InternalKey.UserKey(lastKeyInBlock);
         ReadOnlySpan<byte> userLimit = InternalKey.UserKey(firstKeyInNextBlock);
+        if (_options.Comparator.Compare(userStart, userLimit) == 0)
+        {
+            // Two versions of one user key straddle the boundary: a user key alone cannot tell the blocks apart.
+            _indexNeedsSequence = true;
+        }
+
         byte[] shortened = _options.Comparator.FindShortestSeparator(userStart, userLimit);
         byte[] separator = lastKeyInBlock;
         if (shortened.Length <= userStart.Length && _options.Comparator.Compare(userStart, shortened) < 0)
@@ -247,25 +257,6 @@ internal sealed class TableBuilder : IDisposable
         }
 
         _index.Add((separator, handle));
-    }
-
-    /// <summary>
-    /// Index keys can drop their sequence numbers unless some block boundary falls between two versions of
-    /// the same user key; then every index key keeps its full internal key (RocksDB's rule from format 3).
-    /// </summary>
-    private bool IndexNeedsSequence()
-    {
-        for (int i = 0; i + 1 < _index.Count; i++)
-        {
-            ReadOnlySpan<byte> a = InternalKey.UserKey(_index[i].Separator);
-            ReadOnlySpan<byte> b = InternalKey.UserKey(_index[i + 1].Separator);
-            if (_options.Comparator.Compare(a, b) == 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <remarks>

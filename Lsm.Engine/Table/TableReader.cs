@@ -17,6 +17,7 @@ internal sealed class TableReader : IDisposable
 {
     private readonly IRandomAccessFile _file;
     private readonly bool _ownsFile;
+    private readonly Dictionary<string, long> _metaHandleLocations = new(StringComparer.Ordinal);
 
     private TableReader(IRandomAccessFile file, bool ownsFile, KeyComparator comparator)
     {
@@ -92,7 +93,7 @@ internal sealed class TableReader : IDisposable
         ReadExactly(footerOffset, footerBytes);
         Footer = Footer.Decode(footerBytes, (ulong)footerOffset, _file.Name);
 
-        Block metaindex = ReadBlock(Footer.MetaindexHandle, isDataBlock: false);
+        Block metaindex = ReadBlock(Footer.MetaindexHandle, isDataBlock: false, footerOffset);
         var iterator = new BlockIterator();
         iterator.Reset(metaindex, UserKeyOrder.Bytewise);
         for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
@@ -104,11 +105,13 @@ internal sealed class TableReader : IDisposable
             }
 
             MetaBlocks[name] = handle;
+            _metaHandleLocations[name] = metaindex.FileOffset + iterator.EntryOffset;
         }
 
         if (MetaBlocks.TryGetValue(TableFormat.PropertiesBlockName, out BlockHandle propertiesHandle))
         {
-            Properties = PropertiesBlock.Decode(ReadBlock(propertiesHandle, isDataBlock: false), Footer.FormatVersion);
+            Properties = PropertiesBlock.Decode(
+                ReadBlock(propertiesHandle, isDataBlock: false, _metaHandleLocations[TableFormat.PropertiesBlockName]), Footer.FormatVersion);
         }
         else
         {
@@ -139,7 +142,10 @@ internal sealed class TableReader : IDisposable
             throw new CorruptionException("metaindex has no index block entry", _file.Name, (long)Footer.MetaindexHandle.Offset);
         }
 
-        IndexBlock = ReadBlock(IndexHandle, isDataBlock: false);
+        IndexBlock = ReadBlock(
+            IndexHandle,
+            isDataBlock: false,
+            Footer.FormatVersion >= 6 ? _metaHandleLocations[TableFormat.IndexBlockName] : footerOffset);
         IndexOrder = Properties.IndexKeyIsUserKey ? new UserKeyOrder(Comparator.UserComparator) : Comparator;
         IndexFormat = Properties.IndexValueIsDeltaEncoded ? BlockValueFormat.DeltaEncodedHandles : BlockValueFormat.LengthPrefixed;
         IndexHasFirstKey = Properties.IndexType == 3;
@@ -153,7 +159,7 @@ internal sealed class TableReader : IDisposable
         {
             if (name.StartsWith(TableFormat.FullFilterBlockPrefix, StringComparison.Ordinal))
             {
-                byte[] contents = ReadBlockContents(handle, out _);
+                byte[] contents = ReadBlockContents(handle, out _, _metaHandleLocations[name]);
                 Filter = FilterReader.Create(contents);
                 if (!Properties.WholeKeyFiltering)
                 {
@@ -214,16 +220,16 @@ internal sealed class TableReader : IDisposable
     /// <exception cref="CorruptionException">The first bad block, with its offset.</exception>
     public void VerifyChecksums()
     {
-        foreach ((_, BlockHandle handle) in MetaBlocks)
+        foreach ((string name, BlockHandle handle) in MetaBlocks)
         {
-            ReadBlockContents(handle, out _);
+            ReadBlockContents(handle, out _, _metaHandleLocations[name]);
         }
 
         var index = new BlockIterator();
         index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
         for (index.SeekToFirst(); index.Valid; index.Next())
         {
-            Block block = ReadBlock(index.Handle, isDataBlock: true);
+            Block block = ReadBlock(index.Handle, isDataBlock: true, IndexBlock.FileOffset + index.EntryOffset);
             var data = new BlockIterator();
             data.Reset(block, Comparator);
             for (data.SeekToFirst(); data.Valid; data.Next())
@@ -233,19 +239,23 @@ internal sealed class TableReader : IDisposable
     }
 
     /// <summary>Reads, verifies and decompresses a block, then parses its restart array.</summary>
-    public Block ReadBlock(BlockHandle handle, bool isDataBlock)
+    public Block ReadBlock(BlockHandle handle, bool isDataBlock, long handleLocation = -1)
     {
-        byte[] contents = ReadBlockContents(handle, out _);
+        byte[] contents = ReadBlockContents(handle, out _, handleLocation);
         return Block.Parse(contents, contents.Length, _file.Name, (long)handle.Offset, isDataBlock);
     }
 
     /// <summary>Reads a block and its trailer, checks the checksum, and returns the uncompressed contents.</summary>
-    public byte[] ReadBlockContents(BlockHandle handle, out CompressionType compression)
+    /// <param name="handle">Where the block is.</param>
+    /// <param name="compression">How the block was stored.</param>
+    /// <param name="handleLocation">Where <paramref name="handle"/> itself was read from, reported if it points outside the file.</param>
+    public byte[] ReadBlockContents(BlockHandle handle, out CompressionType compression, long handleLocation = -1)
     {
         ulong limit = Footer.FooterOffset;
         if (handle.Offset > limit || handle.Size > limit - handle.Offset || limit - handle.Offset - handle.Size < TableFormat.BlockTrailerSize)
         {
-            throw new CorruptionException($"block handle {handle} lies outside the table", _file.Name, (long)Math.Min(handle.Offset, (ulong)long.MaxValue));
+            throw new CorruptionException(
+                $"block handle {handle} lies outside the table", _file.Name, handleLocation >= 0 ? handleLocation : (long)limit);
         }
 
         int size = (int)handle.Size;

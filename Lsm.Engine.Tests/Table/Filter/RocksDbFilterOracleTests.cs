@@ -1,4 +1,3 @@
-using System.Text;
 using Lsm.Engine.Hashing;
 using Lsm.Engine.Table.Filter;
 

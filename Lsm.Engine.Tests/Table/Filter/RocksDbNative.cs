@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Lsm.Engine.Tests.Table.Filter;
 

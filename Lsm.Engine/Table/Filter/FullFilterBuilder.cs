@@ -21,9 +21,12 @@ namespace Lsm.Engine.Table.Filter;
 /// optimize_filters_for_memory=true may additionally shrink or grow len to fit the allocator's
 /// size classes (malloc_usable_size); that depends on the process's allocator and history, so it
 /// is not reproduced. What is reproduced is what RocksDB writes when no such adjustment applies
-/// (no malloc_usable_size, or glibc malloc below its mmap threshold, where the adjustment is a
-/// no-op): the length above, with num_probes chosen from the actual bits/key when
-/// optimize_filters_for_memory is on, or from the configured bits/key when it is off.
+/// (no malloc_usable_size, or glibc malloc, whose small over-allocation never reaches another
+/// 64-byte block): the length above, with num_probes chosen from the actual bits/key when
+/// optimize_filters_for_memory is on, or from the configured bits/key when it is off. Either way
+/// the output is a valid filter RocksDB reads; it is byte-identical to RocksDB 11's glibc build
+/// (checked against the RocksDB NuGet package's SstFileWriter up to 500 KB filters), while a
+/// jemalloc build may pick other lengths.
 /// </para>
 /// <para>
 /// Zero keys: RocksDB's builder returns an empty slice (read back as "always false"), and the
