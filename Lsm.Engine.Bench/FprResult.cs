@@ -1,3 +1,5 @@
+using Lsm.Engine.Table.Filter;
+
 namespace Lsm.Engine.Bench;
 
 /// <summary>One false-positive-rate measurement of a Bloom filter.</summary>
@@ -27,7 +29,5 @@ internal readonly record struct FprResult(
     public double Rate => (double)FalsePositives / Keys;
 
     /// <summary>Actual bits of filter per key after rounding to 64-byte blocks.</summary>
-    public double ActualBitsPerKey => (FilterBytes - FilterReaderMetadata) * 8.0 / Keys;
-
-    private const int FilterReaderMetadata = 5;
+    public double ActualBitsPerKey => (FilterBytes - FilterReader.MetadataLength) * 8.0 / Keys;
 }
