@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using Lsm.Engine.Encoding;
 
@@ -68,11 +69,11 @@ internal static class BenchData
         return pool;
     }
 
-    /// <summary>The value of entry <paramref name="n"/>: a 100-byte slice of <paramref name="pool"/> that depends on n.</summary>
+    /// <summary>The value of entry <paramref name="n"/>: one of the 100-byte pieces of <paramref name="pool"/>, picked by n.</summary>
     public static ReadOnlySpan<byte> ValueOf(byte[] pool, long n)
     {
-        int slots = (pool.Length - ValueLength) / 7;
-        int offset = (int)((ulong)(n * 2654435761L) % (ulong)slots) * 7;
+        int pieces = (pool.Length - ValueLength) / ValueLength;
+        int offset = (int)((ulong)(n * 2654435761L) % (ulong)pieces) * ValueLength;
         return pool.AsSpan(offset, ValueLength);
     }
 }

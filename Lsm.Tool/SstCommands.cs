@@ -33,7 +33,7 @@ internal static class SstCommands
         {
             Description = "List the entries: internal key as user#seq,KIND, then the value.",
         };
-        Option<int> maxValue = IntOption("--max-value", $"Show at most N bytes of each value (0: all). Default {DefaultMaxValue}.", DefaultMaxValue, 0, int.MaxValue);
+        Option<int> maxValue = IntOption("--max-value", "Show at most N bytes of each value (0: all).", DefaultMaxValue, 0, int.MaxValue);
         var from = new Option<string?>("--from")
         {
             Description = "Start the listing at the first user key at or after KEY (0x... for hex). Implies --keys.",
@@ -230,12 +230,26 @@ internal static class SstCommands
             ("kind", f.Kind),
             ("size", Size(f.SizeBytes)),
             ("probes", Num(f.NumProbes)),
-            ("keys", Num(p.NumFilterEntries)),
-            ("bits per key", p.NumFilterEntries == 0
-                ? "n/a (no filter entries recorded)"
-                : (f.SizeBytes * 8.0 / p.NumFilterEntries).ToString("0.00", CultureInfo.InvariantCulture)),
+            ("keys", p.NumFilterEntries > 0
+                ? Num(p.NumFilterEntries)
+                : Invariant($"{p.NumFilterEntries} recorded (rocksdb.num.filter_entries); {p.NumEntries} entries")),
+            ("bits per key", BitsPerKey(f.SizeBytes, p)),
             ("used", f.Used ? "yes (lookups consult it)" : "no (this engine cannot evaluate it)"),
         ]);
+    }
+
+    /// <summary>Filter bits per key: size * 8 / rocksdb.num.filter_entries, else estimated from the entry count.</summary>
+    private static string BitsPerKey(long filterBytes, TableProperties p)
+    {
+        if (p.NumFilterEntries > 0)
+        {
+            return (filterBytes * 8.0 / p.NumFilterEntries).ToString("0.00", CultureInfo.InvariantCulture);
+        }
+
+        ulong keys = p.NumEntries - Math.Min(p.NumEntries, p.NumRangeDeletions);
+        return keys == 0
+            ? "n/a (no keys)"
+            : Invariant($"{filterBytes * 8.0 / keys:0.00} (estimated from the entry count: no filter entries recorded)");
     }
 
     private static void WriteEntries(TextWriter o, SstFile sst, DumpOptions options)
@@ -333,11 +347,11 @@ internal static class SstCommands
     private static Command BuildWrite(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("file") { Description = "The SST file to create (overwritten if it exists)." };
-        Option<int> count = IntOption("--count", "Number of entries: key00000000 => value00000000, key00000001 => ... Default 1000.", 1000, 1, 100_000_000);
-        Option<int> blockSize = IntOption("--block-size", Invariant($"Target uncompressed data block size in bytes. Default {TableOptions.DefaultBlockSize}."), TableOptions.DefaultBlockSize, 64, 256 * 1024 * 1024);
+        Option<int> count = IntOption("--count", "Number of entries: key00000000 => value00000000, key00000001 => value00000001, ...", 1000, 1, 100_000_000);
+        Option<int> blockSize = IntOption("--block-size", "Target uncompressed data block size in bytes.", TableOptions.DefaultBlockSize, 64, 256 * 1024 * 1024);
         var bloomBits = new Option<double>("--bloom-bits")
         {
-            Description = Invariant($"Bloom filter bits per key; 0 writes no filter. Default {TableOptions.DefaultBloomBitsPerKey}."),
+            Description = "Bloom filter bits per key; 0 writes no filter.",
             DefaultValueFactory = _ => TableOptions.DefaultBloomBitsPerKey,
             HelpName = "BITS",
         };
@@ -351,19 +365,19 @@ internal static class SstCommands
         });
         var compression = new Option<string>("--compression")
         {
-            Description = "Data block compression. Default lz4.",
+            Description = "Data block compression.",
             DefaultValueFactory = _ => "lz4",
         };
         compression.AcceptOnlyFromAmong("none", "lz4");
         var checksum = new Option<string>("--checksum")
         {
-            Description = "Block checksum. Default xxh3.",
+            Description = "Block checksum.",
             DefaultValueFactory = _ => "xxh3",
         };
         checksum.AcceptOnlyFromAmong("crc32c", "xxhash", "xxhash64", "xxh3");
         var formatVersion = new Option<int>("--format-version")
         {
-            Description = Invariant($"Block-based table format version: 5 (RocksDB 6.6+) or 6 (RocksDB 8.6+). Default {TableOptions.DefaultFormatVersion}."),
+            Description = "Block-based table format version: 5 (RocksDB 6.6+) or 6 (RocksDB 8.6+).",
             DefaultValueFactory = _ => TableOptions.DefaultFormatVersion,
         };
         formatVersion.AcceptOnlyFromAmong("5", "6");
@@ -462,7 +476,7 @@ internal static class SstCommands
     {
         Argument<string> file = FileArgument();
         var key = new Argument<string>("key") { Description = "The user key: text, or 0x followed by hex." };
-        Option<int> maxValue = IntOption("--max-value", "Show at most N bytes of the value (0: all). Default 0.", 0, 0, int.MaxValue);
+        Option<int> maxValue = IntOption("--max-value", "Show at most N bytes of the value (0: all).", 0, 0, int.MaxValue);
         var command = new Command(
             "get",
             "Print the newest entry of KEY (through the filter and the index, as a point read does), or \"not found\" and exit 1.")

@@ -62,11 +62,15 @@ public static class RocksDbOracle
     /// Ingests <paramref name="sstPaths"/> into a new RocksDB database (checksums verified before ingest),
     /// verifies every file's checksums, and returns the database, open, for reads. The merge operator is uint64add.
     /// </summary>
-    public static RocksDb IngestIntoNewDb(string dbPath, params string[] sstPaths)
+    public static RocksDb IngestIntoNewDb(string dbPath, params string[] sstPaths) => IngestIntoNewDb(dbPath, null, sstPaths);
+
+    /// <summary>As <see cref="IngestIntoNewDb(string, string[])"/>, with statistics collected into <paramref name="statistics"/> when given.</summary>
+    public static RocksDb IngestIntoNewDb(string dbPath, DbOptions? statistics, params string[] sstPaths)
     {
         var table = new BlockBasedTableOptions();
         table.SetFilterPolicy(BloomFilterPolicy.Create(10, false));
-        var options = new DbOptions().SetCreateIfMissing(true).SetUint64addMergeOperator().SetBlockBasedTableFactory(table);
+        var options = statistics ?? new DbOptions();
+        options.SetCreateIfMissing(true).SetUint64addMergeOperator().SetBlockBasedTableFactory(table);
         RocksDb db = RocksDb.Open(options, dbPath);
         var ingest = new IngestExternalFileOptions();
         Native.Instance.rocksdb_ingestexternalfileoptions_set_verify_checksums_before_ingest(ingest.Handle, 1);
@@ -80,5 +84,20 @@ public static class RocksDbOracle
         }
 
         return db;
+    }
+
+    /// <summary>Reads one ticker (e.g. <c>rocksdb.bloom.filter.useful</c>) from the statistics text of options with statistics enabled.</summary>
+    public static ulong Ticker(DbOptions options, string name)
+    {
+        string text = Native.Instance.rocksdb_options_statistics_get_string_marshaled(options.Handle) ?? "";
+        foreach (string line in text.Split('\n'))
+        {
+            if (line.StartsWith(name + " COUNT : ", StringComparison.Ordinal))
+            {
+                return ulong.Parse(line[(name.Length + 9)..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("No ticker " + name);
     }
 }

@@ -148,6 +148,47 @@ public sealed class RocksDbInteropTests
         }
     }
 
+    [Fact]
+    public void OurFilter_IsUsedByRocksDb_AndRejectsExactlyWhatOurReaderRejects()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("ours.sst");
+        var entries = new List<TestEntry>();
+        for (int i = 0; i < 20000; i += 2)
+        {
+            entries.Add(new TestEntry(System.Text.Encoding.ASCII.GetBytes($"k{i:D8}"), ValueKind.Value, new byte[10]));
+        }
+
+        WriteOurs(path, entries, new TableOptions());
+
+        // Probe only absent keys inside the file's key range: RocksDB skips a file outright (no filter
+        // probe) for keys beyond its smallest or largest key.
+        int expectedRejected = 0;
+        using (var sst = SstFile.Open(path))
+        {
+            for (int i = 1; i < 19998; i += 2)
+            {
+                if (!sst.KeyMayMatch(System.Text.Encoding.ASCII.GetBytes($"k{i:D8}")))
+                {
+                    expectedRejected++;
+                }
+            }
+        }
+
+        DbOptions options = new DbOptions();
+        Native.Instance.rocksdb_options_enable_statistics(options.Handle);
+        using RocksDb db = RocksDbOracle.IngestIntoNewDb(dir.File("db"), options, path);
+        ulong usefulBefore = RocksDbOracle.Ticker(options, "rocksdb.bloom.filter.useful");
+        for (int i = 1; i < 19998; i += 2)
+        {
+            Assert.Null(db.Get(System.Text.Encoding.ASCII.GetBytes($"k{i:D8}")));
+        }
+
+        ulong useful = RocksDbOracle.Ticker(options, "rocksdb.bloom.filter.useful") - usefulBefore;
+        Assert.True(expectedRejected > 9800, $"our filter rejected only {expectedRejected} of 9999 absent keys");
+        Assert.Equal((ulong)expectedRejected, useful);
+    }
+
     internal static void WriteOurs(string path, IReadOnlyList<TestEntry> entries, TableOptions options)
     {
         using var writer = new Lsm.Engine.SstFileWriter(path, options);

@@ -25,7 +25,7 @@ public sealed class SstFileWriter : IDisposable
     private readonly TableBuilder _builder;
     private readonly KeyComparator _comparator;
     private byte[] _scratch = new byte[64];
-    private byte[]? _lastUserKey;
+    private int _lastUserKeyLength = -1;
     private bool _finished;
     private bool _disposed;
 
@@ -95,7 +95,7 @@ public sealed class SstFileWriter : IDisposable
             throw new ArgumentException("Keys must not be empty.", nameof(key));
         }
 
-        if (_lastUserKey is not null && _comparator.Compare(key, _lastUserKey) <= 0)
+        if (_lastUserKeyLength >= 0 && _comparator.Compare(key, _scratch.AsSpan(0, _lastUserKeyLength)) <= 0)
         {
             throw new ArgumentException("Keys must be added in strictly ascending order.", nameof(key));
         }
@@ -103,12 +103,15 @@ public sealed class SstFileWriter : IDisposable
         int length = key.Length + InternalKey.TrailerSize;
         if (_scratch.Length < length)
         {
-            _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
+            byte[] grown = new byte[Math.Max(length, _scratch.Length * 2)];
+            _scratch.CopyTo(grown, 0);
+            _scratch = grown;
         }
 
+        // The scratch buffer keeps the last key: its user-key prefix is what the next key is checked against.
         InternalKey.Write(_scratch, key, 0, kind);
         _builder.Add(_scratch.AsSpan(0, length), value);
-        _lastUserKey = key.ToArray();
+        _lastUserKeyLength = key.Length;
     }
 
     /// <inheritdoc />

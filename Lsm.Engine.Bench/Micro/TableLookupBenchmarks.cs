@@ -1,0 +1,84 @@
+using BenchmarkDotNet.Attributes;
+using Lsm.Engine.Encoding;
+using Lsm.Engine.IO;
+using Lsm.Engine.Table;
+
+namespace Lsm.Engine.Bench.Micro;
+
+/// <summary>
+/// Point lookups (<see cref="TableReader.TryGet"/>) in an in-memory table of 100,000 entries with a 10
+/// bits/key Bloom filter: present keys (filter hit, index seek, data block read, verify, decompress,
+/// block seek) and absent keys that fall between present ones (filter miss; ~1% go on to a block read).
+/// </summary>
+/// <remarks>The engine has no block cache yet, so every present-key lookup reads and decodes its block.</remarks>
+[MemoryDiagnoser]
+public class TableLookupBenchmarks
+{
+    private const int Entries = 100_000;
+    private const int Lookups = 1024;
+
+    private TableReader _reader = null!;
+    private TableIterator _scratch = null!;
+    private byte[][] _present = [];
+    private byte[][] _absent = [];
+
+    [Params(CompressionType.Lz4, CompressionType.None)]
+    public CompressionType Compression { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        byte[] pool = BenchData.ValuePool(seed: 3);
+        var options = new TableOptions { Compression = Compression, BloomBitsPerKey = 10 };
+        var output = new MemoryFile("bench.sst");
+        using (var builder = new TableBuilder(output, options, TableBuilderContext.External("BENCHBENCHBENCHBENCH")))
+        {
+            byte[] key = new byte[BenchData.KeyLength + InternalKey.TrailerSize];
+            for (int i = 0; i < Entries; i++)
+            {
+                BenchData.FormatKey(key, 2L * i);
+                InternalKey.Write(key, key.AsSpan(0, BenchData.KeyLength), 0, ValueKind.Value);
+                builder.Add(key, BenchData.ValueOf(pool, i));
+            }
+
+            builder.Finish();
+        }
+
+        _reader = TableReader.Open(new MemoryFile("bench.sst", output.ToArray()), ownsFile: true);
+        _scratch = _reader.NewIterator();
+        var random = new Random(11);
+        _present = new byte[Lookups][];
+        _absent = new byte[Lookups][];
+        for (int i = 0; i < Lookups; i++)
+        {
+            long n = random.Next(Entries);
+            _present[i] = BenchData.Key(2 * n);
+            _absent[i] = BenchData.Key((2 * n) + 1);
+        }
+
+        Console.WriteLine($"// table: {_reader.FileSize} bytes, {_reader.Properties.NumDataBlocks} data blocks, compression {Compression}");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _reader.Dispose();
+
+    [Benchmark(OperationsPerInvoke = Lookups)]
+    public int GetPresent() => Probe(_present);
+
+    [Benchmark(OperationsPerInvoke = Lookups)]
+    public int GetAbsent() => Probe(_absent);
+
+    private int Probe(byte[][] keys)
+    {
+        int found = 0;
+        foreach (byte[] key in keys)
+        {
+            if (_reader.TryGet(key, InternalKey.MaxSequence, _scratch, out _, out ReadOnlySpan<byte> value))
+            {
+                found += value.Length > 0 ? 1 : 0;
+            }
+        }
+
+        return found;
+    }
+}
