@@ -45,35 +45,26 @@ public static class Output
         return truncated ? Invariant($"{text}... ({bytes.Length} bytes)") : text;
     }
 
-    /// <summary>An internal key (user key plus 8-byte trailer) in the text form <c>user#seq,KIND</c>, as <see cref="SstIterator.FormatKey"/> writes it.</summary>
+    /// <summary>An internal key in the text form <c>user#seq,KIND</c> (see <see cref="KeyText"/>).</summary>
     /// <param name="internalKey">The key.</param>
+    /// <param name="maxKey">The most user-key bytes to show; 0 or less shows them all.</param>
     /// <returns>The text.</returns>
-    public static string FormatInternalKey(ReadOnlySpan<byte> internalKey)
-    {
-        if (internalKey.Length < 8)
-        {
-            return "<short:0x" + Convert.ToHexString(internalKey) + ">";
-        }
+    public static string FormatInternalKey(ReadOnlySpan<byte> internalKey, int maxKey = 0) => KeyText.FormatInternalKey(internalKey, maxKey);
 
-        ulong trailer = BinaryPrimitives.ReadUInt64LittleEndian(internalKey[^8..]);
-        return Invariant($"{FormatUserKey(internalKey[..^8])}#{trailer >> 8},{KindName((ValueKind)(byte)trailer)}");
-    }
+    /// <summary>A key in the text form <c>user#seq,KIND</c> (see <see cref="KeyText"/>).</summary>
+    /// <param name="userKey">The user key.</param>
+    /// <param name="sequence">The sequence number.</param>
+    /// <param name="kind">The kind.</param>
+    /// <param name="maxKey">The most user-key bytes to show; 0 or less shows them all.</param>
+    /// <returns>The text.</returns>
+    public static string FormatKey(ReadOnlySpan<byte> userKey, ulong sequence, ValueKind kind, int maxKey = 0) =>
+        KeyText.FormatKey(userKey, sequence, kind, maxKey);
 
-    /// <summary>A user key as the engine prints keys: printable ASCII without <c>#</c> or <c>,</c> as text, anything else as <c>0x</c> and hex.</summary>
+    /// <summary>A user key as the engine prints keys (see <see cref="KeyText"/>).</summary>
     /// <param name="userKey">The key.</param>
+    /// <param name="maxKey">The most bytes to show; 0 or less shows them all.</param>
     /// <returns>The text.</returns>
-    public static string FormatUserKey(ReadOnlySpan<byte> userKey)
-    {
-        foreach (byte b in userKey)
-        {
-            if (b < 0x20 || b > 0x7E || b == (byte)'#' || b == (byte)',')
-            {
-                return "0x" + Convert.ToHexString(userKey);
-            }
-        }
-
-        return Encoding.ASCII.GetString(userKey);
-    }
+    public static string FormatUserKey(ReadOnlySpan<byte> userKey, int maxKey = 0) => KeyText.FormatUserKey(userKey, maxKey);
 
     /// <summary>A key given on the command line: <c>0x</c> and an even number of hex digits is hex, anything else UTF-8.</summary>
     /// <param name="text">The argument.</param>
@@ -99,19 +90,7 @@ public static class Output
     /// <summary>The short name RocksDB's tools use for a kind: SET, DEL, MERGE...</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>The name.</returns>
-    public static string KindName(ValueKind kind) => kind switch
-    {
-        ValueKind.Deletion => "DEL",
-        ValueKind.Value => "SET",
-        ValueKind.Merge => "MERGE",
-        ValueKind.SingleDeletion => "SINGLEDEL",
-        ValueKind.RangeDeletion => "RANGEDEL",
-        ValueKind.BlobIndex => "BLOBINDEX",
-        ValueKind.DeletionWithTimestamp => "DELTS",
-        ValueKind.WideColumnEntity => "ENTITY",
-        ValueKind.ValuePreferredSeqno => "SETPSEQ",
-        _ => "KIND" + ((byte)kind).ToString(CultureInfo.InvariantCulture),
-    };
+    public static string KindName(ValueKind kind) => KeyText.KindName(kind);
 
     /// <summary>A compression type by its command-line name: none, snappy, lz4...</summary>
     /// <param name="compression">The compression.</param>

@@ -34,6 +34,7 @@ internal static class SstCommands
             Description = "List the entries: internal key as user#seq,KIND, then the value.",
         };
         Option<int> maxValue = IntOption("--max-value", "Show at most N bytes of each value (0: all).", DefaultMaxValue, 0, int.MaxValue);
+        Option<int> maxKey = IntOption("--max-key", "Show at most N bytes of each user key (0: all).", 0, 0, int.MaxValue);
         var from = new Option<string?>("--from")
         {
             Description = "Start the listing at the first user key at or after KEY (0x... for hex). Implies --keys.",
@@ -44,7 +45,7 @@ internal static class SstCommands
 
         var command = new Command("dump", "Print a table's footer, properties, blocks and filter; --keys lists its entries.")
         {
-            file, keys, maxValue, from, limit, noBlocks,
+            file, keys, maxValue, maxKey, from, limit, noBlocks,
         };
         command.SetAction(parse =>
         {
@@ -52,6 +53,7 @@ internal static class SstCommands
             var options = new DumpOptions(
                 Keys: parse.GetValue(keys) || parse.GetValue(from) is not null || parse.GetValue(limit) > 0,
                 MaxValue: parse.GetValue(maxValue),
+                MaxKey: parse.GetValue(maxKey),
                 From: parse.GetValue(from) is string f ? ParseKey(f) : null,
                 Limit: parse.GetValue(limit),
                 Blocks: !parse.GetValue(noBlocks));
@@ -62,7 +64,7 @@ internal static class SstCommands
         return command;
     }
 
-    private sealed record DumpOptions(bool Keys, int MaxValue, byte[]? From, int Limit, bool Blocks);
+    private sealed record DumpOptions(bool Keys, int MaxValue, int MaxKey, byte[]? From, int Limit, bool Blocks);
 
     private static int Dump(TextWriter o, string path, DumpOptions options)
     {
@@ -87,7 +89,7 @@ internal static class SstCommands
 
         o.WriteLine();
         o.WriteLine("summary");
-        WritePairs(o, 2, Summary(sst, p));
+        WritePairs(o, 2, Summary(sst, p, options.MaxKey));
 
         o.WriteLine();
         o.WriteLine(Invariant($"properties ({p.Raw.Count})"));
@@ -114,9 +116,9 @@ internal static class SstCommands
         return ExitCodes.Ok;
     }
 
-    private static List<(string Name, string Value)> Summary(SstFile sst, TableProperties p)
+    private static List<(string Name, string Value)> Summary(SstFile sst, TableProperties p, int maxKey)
     {
-        (string smallest, string largest) = KeyRange(sst, p);
+        (string smallest, string largest) = KeyRange(sst, p, maxKey);
         string external = p.ExternalFileVersion is int version
             ? Invariant($"yes: version {version}, global seqno {p.ExternalFileGlobalSequence}")
             : "no";
@@ -158,11 +160,11 @@ internal static class SstCommands
     }
 
     /// <summary>The smallest and largest internal keys: from this engine's properties, else the first and last entries.</summary>
-    private static (string Smallest, string Largest) KeyRange(SstFile sst, TableProperties p)
+    private static (string Smallest, string Largest) KeyRange(SstFile sst, TableProperties p, int maxKey)
     {
         if (!p.SmallestKey.IsEmpty && !p.LargestKey.IsEmpty)
         {
-            return (FormatInternalKey(p.SmallestKey.Span), FormatInternalKey(p.LargestKey.Span));
+            return (FormatInternalKey(p.SmallestKey.Span, maxKey), FormatInternalKey(p.LargestKey.Span, maxKey));
         }
 
         using SstIterator it = sst.NewIterator();
@@ -172,9 +174,9 @@ internal static class SstCommands
             return ("(no entries)", "(no entries)");
         }
 
-        string smallest = it.FormatKey();
+        string smallest = FormatCurrentKey(it, maxKey);
         it.SeekToLast();
-        return (smallest, it.Valid ? it.FormatKey() : "?");
+        return (smallest, it.Valid ? FormatCurrentKey(it, maxKey) : "?");
     }
 
     private static void WriteBlocks(TextWriter o, IReadOnlyList<SstBlockInfo> blocks)
@@ -285,7 +287,7 @@ internal static class SstCommands
                 return;
             }
 
-            o.WriteLine("  " + FormatEntry(it, options.MaxValue));
+            o.WriteLine("  " + FormatEntry(it, options.MaxKey, options.MaxValue));
             listed++;
         }
 
@@ -293,10 +295,14 @@ internal static class SstCommands
     }
 
     /// <summary><c>user#seq,KIND => value</c>; deletions have no value.</summary>
-    private static string FormatEntry(SstIterator it, int maxValue) =>
+    private static string FormatEntry(SstIterator it, int maxKey, int maxValue) =>
         it.Kind is ValueKind.Deletion or ValueKind.SingleDeletion && it.Value.IsEmpty
-            ? it.FormatKey()
-            : it.FormatKey() + " => " + FormatBytes(it.Value, maxValue);
+            ? FormatCurrentKey(it, maxKey)
+            : FormatCurrentKey(it, maxKey) + " => " + FormatBytes(it.Value, maxValue);
+
+    /// <summary>The iterator's key as the engine formats it, or cut after <paramref name="maxKey"/> user-key bytes.</summary>
+    private static string FormatCurrentKey(SstIterator it, int maxKey) =>
+        maxKey > 0 && it.UserKey.Length > maxKey ? FormatKey(it.UserKey, it.Sequence, it.Kind, maxKey) : it.FormatKey();
 
     // ---- verify --------------------------------------------------------------------------------
 

@@ -64,8 +64,8 @@ public sealed class CodingTests
     [Fact]
     public void InternalKey_TextForm_IsUserSeqKind()
     {
-        Assert.Equal("apple#42,SET", InternalKey.Format(InternalKey.Create("apple"u8, 42, ValueKind.Value)));
-        Assert.Equal("0x00FF#7,DEL", InternalKey.Format(InternalKey.Create([0x00, 0xFF], 7, ValueKind.Deletion)));
+        Assert.Equal("apple#42,SET", KeyText.FormatInternalKey(InternalKey.Create("apple"u8, 42, ValueKind.Value)));
+        Assert.Equal("0x00FF#7,DEL", KeyText.FormatInternalKey(InternalKey.Create([0x00, 0xFF], 7, ValueKind.Deletion)));
     }
 
     [Fact]

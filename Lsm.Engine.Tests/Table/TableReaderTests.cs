@@ -114,8 +114,8 @@ public sealed class TableReaderTests
         Assert.True(p.IndexValueIsDeltaEncoded);
         Assert.Equal(0UL, p.SmallestSequence);
         Assert.Equal(0UL, p.LargestSequence);
-        Assert.Equal("key00000000#0,SET", InternalKey.Format(p.SmallestKey.Span));
-        Assert.Equal("key00004999#0,SET", InternalKey.Format(p.LargestKey.Span));
+        Assert.Equal("key00000000#0,SET", KeyText.FormatInternalKey(p.SmallestKey.Span));
+        Assert.Equal("key00004999#0,SET", KeyText.FormatInternalKey(p.LargestKey.Span));
         Assert.True(p.NumDataBlocks > 10);
         Assert.True(p.DataSize < (ulong)table.Length);
     }

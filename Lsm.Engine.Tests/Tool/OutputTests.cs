@@ -1,4 +1,3 @@
-using System.Text;
 using Lsm.Tool;
 
 namespace Lsm.Engine.Tests.Tool;
@@ -12,7 +11,7 @@ public sealed class OutputTests
     [InlineData("", 0, "\"\"")]
     public void FormatBytes_Text_PrintsUtf8AndTruncates(string text, int max, string expected)
     {
-        Assert.Equal(expected, Output.FormatBytes(Encoding.UTF8.GetBytes(text), max));
+        Assert.Equal(expected, Output.FormatBytes(System.Text.Encoding.UTF8.GetBytes(text), max));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text;
 using Lsm.Engine.Tests.Support;
 using Lsm.Tool;
 
@@ -46,7 +45,7 @@ public sealed class SstCommandTests
         Assert.Equal(2, sst.Properties.ExternalFileVersion);
         Assert.True(sst.TryGet("key00000499"u8, out ValueKind kind, out byte[] value));
         Assert.Equal(ValueKind.Value, kind);
-        Assert.Equal("value00000499", Encoding.ASCII.GetString(value));
+        Assert.Equal("value00000499", System.Text.Encoding.ASCII.GetString(value));
     }
 
     [Fact]
@@ -355,6 +354,32 @@ public sealed class SstCommandTests
     }
 
     [Fact]
+    public void RocksDbFile_ZstdCompressed_VerifyExitsThreeWithMessage()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("zstd.sst");
+        RocksDbOracle.WriteSst(path, TestEntries.Random(9, 500, withDeletesAndMerges: false), compression: RocksDbSharp.Compression.Zstd);
+
+        Result result = Lsm("sst", "verify", path);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.StartsWith($"not supported: {path}: ", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dump_MaxKey_CutsLongKeys()
+    {
+        using var dir = new TempDirectory();
+        string path = WriteTable(dir, 3);
+
+        Result result = Lsm("sst", "dump", path, "--keys", "--max-key", "4", "--no-blocks");
+
+        Assert.Contains("  key0...(11 bytes)#0,SET => value00000002\n", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"smallest key\s+key0\.\.\.\(11 bytes\)#0,SET\n", result.Stdout);
+    }
+
+    [Fact]
     public void Get_PresentKey_PrintsEntryAndExitsZero()
     {
         using var dir = new TempDirectory();
@@ -398,14 +423,15 @@ public sealed class SstCommandTests
     }
 
     [Theory]
-    [InlineData(new string[0])]
-    [InlineData(new[] { "sst" })]
-    [InlineData(new[] { "sst", "dump" })]
-    [InlineData(new[] { "sst", "frobnicate", "x.sst" })]
-    [InlineData(new[] { "sst", "dump", "x.sst", "--limit", "-1" })]
-    public void Run_BadUsage_ExitsTwoWithHint(string[] args)
+    [InlineData("")]
+    [InlineData("sst")]
+    [InlineData("sst dump")]
+    [InlineData("sst frobnicate x.sst")]
+    [InlineData("sst dump x.sst --limit -1")]
+    [InlineData("sst verify x.sst --no-such-option")]
+    public void Run_BadUsage_ExitsTwoWithHint(string commandLine)
     {
-        Result result = Lsm(args);
+        Result result = Lsm(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--help' for usage.", result.Stderr, StringComparison.Ordinal);

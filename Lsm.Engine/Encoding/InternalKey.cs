@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Text;
 
 namespace Lsm.Engine.Encoding;
 
@@ -49,41 +47,4 @@ internal static class InternalKey
     }
 
     public static bool IsKnownKind(byte kind) => kind is 0x0 or 0x1 or 0x2 or 0x7 or 0xF or 0x11 or 0x14 or 0x16 or 0x18;
-
-    /// <summary>The text form <c>user#seq,KIND</c>: printable ASCII as is, anything else as hex.</summary>
-    public static string Format(ReadOnlySpan<byte> userKey, ulong sequence, ValueKind kind) =>
-        string.Create(CultureInfo.InvariantCulture, $"{FormatBytes(userKey)}#{sequence},{KindName(kind)}");
-
-    public static string Format(ReadOnlySpan<byte> internalKey) =>
-        internalKey.Length < TrailerSize
-            ? "<short:" + Convert.ToHexString(internalKey) + ">"
-            : Format(UserKey(internalKey), Sequence(internalKey), Kind(internalKey));
-
-    public static string KindName(ValueKind kind) => kind switch
-    {
-        ValueKind.Deletion => "DEL",
-        ValueKind.Value => "SET",
-        ValueKind.Merge => "MERGE",
-        ValueKind.SingleDeletion => "SINGLEDEL",
-        ValueKind.RangeDeletion => "RANGEDEL",
-        ValueKind.BlobIndex => "BLOBINDEX",
-        ValueKind.DeletionWithTimestamp => "DELTS",
-        ValueKind.WideColumnEntity => "ENTITY",
-        ValueKind.ValuePreferredSeqno => "SETPSEQ",
-        _ => "KIND" + ((byte)kind).ToString(CultureInfo.InvariantCulture),
-    };
-
-    /// <summary>Bytes as UTF-8 text when every byte is printable ASCII, otherwise <c>0x</c> followed by hex.</summary>
-    public static string FormatBytes(ReadOnlySpan<byte> bytes)
-    {
-        foreach (byte b in bytes)
-        {
-            if (b < 0x20 || b > 0x7E || b == (byte)'#' || b == (byte)',')
-            {
-                return "0x" + Convert.ToHexString(bytes);
-            }
-        }
-
-        return System.Text.Encoding.ASCII.GetString(bytes);
-    }
 }

@@ -44,7 +44,7 @@ public sealed class SstIterator : IDisposable
 
     /// <summary>The current key in the text form <c>user#seq,KIND</c>.</summary>
     /// <returns>The formatted key.</returns>
-    public string FormatKey() => Encoding.InternalKey.Format(Current().Key);
+    public string FormatKey() => KeyText.FormatInternalKey(Current().Key);
 
     /// <summary>Moves to the first entry.</summary>
     public void SeekToFirst() => Live().SeekToFirst();

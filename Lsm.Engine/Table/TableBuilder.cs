@@ -175,9 +175,9 @@ internal sealed class TableBuilder : IDisposable
         ulong filterEntries = 0;
         if (_filter is not null && _filter.KeyCount > 0)
         {
+            filterEntries = (ulong)_filter.KeyCount; // before Finish, which resets the builder
             byte[] filter = _filter.Finish();
             filterSize = (ulong)filter.Length;
-            filterEntries = (ulong)_filter.KeyCount;
             metaindex[FilterPolicyNames.FullFilterMetaIndexKey] = WriteRawBlock(filter, CompressionType.None);
         }
 

@@ -7,7 +7,7 @@ namespace Lsm.Engine.Table;
 /// iterator walks it.
 /// </summary>
 /// <remarks>Not thread-safe; one per reader thread. Data blocks are read on demand and dropped when left.</remarks>
-internal sealed class TableIterator
+internal sealed class TableIterator : IInternalIterator
 {
     private readonly TableReader _table;
     private readonly BlockIterator _index = new();

@@ -75,7 +75,8 @@ internal static class TablePropertyNames
             or SeparateKeyValueInDataBlock or "rocksdb.num.data.blocks.compression.rejected"
             or "rocksdb.num.data.blocks.compression.bypassed" or "rocksdb.sample_for_compression.slow.data.size"
             or "rocksdb.sample_for_compression.fast.data.size" or "rocksdb.user.defined.timestamps.persisted"
-            or "rocksdb.udi.is.primary.index" => true,
+            or "rocksdb.udi.is.primary.index" or "rocksdb.uncompressed.data.size"
+            or "rocksdb.slow.compression.estimated.data.size" or "rocksdb.fast.compression.estimated.data.size" => true,
         _ => false,
     };
 }
