@@ -37,7 +37,7 @@ public class BlockBenchmarks
         int entries = FillBlock();
         byte[] contents = _builder.Finish().ToArray();
         _builder.Reset();
-        _block = Block.Parse(contents, contents.Length, "bench", 0, isDataBlock: true);
+        _block = Block.Parse(contents, contents.Length, "bench", 0);
         _iterator = new BlockIterator();
         _iterator.Reset(_block, InternalKeyComparator.Bytewise);
 

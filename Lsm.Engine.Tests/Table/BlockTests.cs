@@ -15,7 +15,7 @@ public sealed class BlockTests
         }
 
         byte[] data = builder.Finish().ToArray();
-        return Block.Parse(data, data.Length, "block", 0, isDataBlock: true);
+        return Block.Parse(data, data.Length, "block", 0);
     }
 
     [Theory]
@@ -78,7 +78,7 @@ public sealed class BlockTests
         Block good = BuildBlock(["a", "b"], 1, out _);
         byte[] data = good.Data.AsSpan(0, good.Length).ToArray();
         Coding.WriteFixed32(data.AsSpan(data.Length - 4), 1000);
-        var ex = Assert.Throws<CorruptionException>(() => Block.Parse(data, data.Length, "block", 4096, isDataBlock: true));
+        var ex = Assert.Throws<CorruptionException>(() => Block.Parse(data, data.Length, "block", 4096));
         Assert.Equal(4096 + data.Length - 4, ex.Offset);
     }
 
@@ -88,7 +88,7 @@ public sealed class BlockTests
         Block good = BuildBlock(["a"], 1, out _);
         byte[] data = good.Data.AsSpan(0, good.Length).ToArray();
         Coding.WriteFixed32(data.AsSpan(data.Length - 4), 1 | TableFormat.DataBlockReservedBit);
-        Assert.Throws<CorruptionException>(() => Block.Parse(data, data.Length, "block", 0, isDataBlock: true));
+        Assert.Throws<NotSupportedException>(() => Block.Parse(data, data.Length, "block", 0));
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class BlockTests
         }
 
         byte[] data = builder.Finish().ToArray();
-        Block block = Block.Parse(data, data.Length, "index", 0, isDataBlock: false);
+        Block block = Block.Parse(data, data.Length, "index", 0);
         var it = new BlockIterator();
         it.Reset(block, UserKeyOrder.Bytewise, BlockValueFormat.DeltaEncodedHandles, isIndex: true);
         int j = 0;

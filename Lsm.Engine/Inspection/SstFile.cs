@@ -107,7 +107,7 @@ public sealed class SstFile : IDisposable
         index.Reset(_reader.IndexBlock, _reader.IndexOrder, _reader.IndexFormat, isIndex: true, _reader.IndexHasFirstKey);
         for (index.SeekToFirst(); index.Valid; index.Next())
         {
-            blocks.Add(Describe("data", index.Handle, isDataBlock: true, countEntries: true));
+            blocks.Add(Describe("data", index.Handle, countEntries: true));
         }
 
         foreach ((string name, BlockHandle handle) in _reader.MetaBlocks)
@@ -118,11 +118,11 @@ public sealed class SstFile : IDisposable
             }
 
             bool entries = !name.Contains("filter", StringComparison.Ordinal);
-            blocks.Add(Describe(name, handle, isDataBlock: false, countEntries: entries));
+            blocks.Add(Describe(name, handle, countEntries: entries));
         }
 
-        blocks.Add(Describe("index", _reader.IndexHandle, isDataBlock: false, countEntries: true));
-        blocks.Add(Describe("metaindex", _reader.Footer.MetaindexHandle, isDataBlock: false, countEntries: true));
+        blocks.Add(Describe("index", _reader.IndexHandle, countEntries: true));
+        blocks.Add(Describe("metaindex", _reader.Footer.MetaindexHandle, countEntries: true));
         blocks.Sort((a, b) => a.Offset.CompareTo(b.Offset));
         return blocks;
     }
@@ -177,13 +177,13 @@ public sealed class SstFile : IDisposable
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    private SstBlockInfo Describe(string kind, BlockHandle handle, bool isDataBlock, bool countEntries)
+    private SstBlockInfo Describe(string kind, BlockHandle handle, bool countEntries)
     {
         byte[] contents = _reader.ReadBlockContents(handle, out CompressionType compression);
         int entries = 0;
         if (countEntries)
         {
-            Block block = Block.Parse(contents, contents.Length, _reader.FileName, (long)handle.Offset, isDataBlock);
+            Block block = Block.Parse(contents, contents.Length, _reader.FileName, (long)handle.Offset);
             var iterator = new BlockIterator();
             bool isIndex = kind == "index";
             iterator.Reset(

@@ -64,8 +64,13 @@ internal sealed class Block
     public uint RestartPoint(int index) => Coding.ReadFixed32(Data.AsSpan(RestartsOffset + (index * 4)));
 
     /// <summary>Parses the block footer: restart count, flags, and the optional hash index and values offset.</summary>
+    /// <remarks>
+    /// The footer word's flag bits are decoded for every kind of block, as RocksDB does (an index block may
+    /// carry the uniform-keys hint); only data blocks are ever written with a hash index or separated values.
+    /// </remarks>
     /// <exception cref="CorruptionException">The footer or restart array does not fit in the block.</exception>
-    public static Block Parse(byte[] data, int length, string file, long fileOffset, bool isDataBlock)
+    /// <exception cref="NotSupportedException">The footer uses the reserved flag bit of a future format.</exception>
+    public static Block Parse(byte[] data, int length, string file, long fileOffset)
     {
         if (length < 4)
         {
@@ -74,42 +79,40 @@ internal sealed class Block
 
         int end = length - 4;
         uint packed = Coding.ReadFixed32(data.AsSpan(end));
-        int valuesOffset = -1;
-        if (isDataBlock)
+        if ((packed & TableFormat.DataBlockReservedBit) != 0)
         {
-            if ((packed & TableFormat.DataBlockReservedBit) != 0)
+            throw new NotSupportedException(
+                $"Block at offset {fileOffset} in {file} uses a block feature newer than this engine (reserved footer bit).");
+        }
+
+        bool hasHashIndex = (packed & TableFormat.DataBlockHashIndexBit) != 0;
+        bool separated = (packed & TableFormat.DataBlockSeparatedKvBit) != 0;
+        packed &= TableFormat.DataBlockMaxRestarts; // also drops the uniform-keys hint
+        int valuesOffset = -1;
+        if (separated)
+        {
+            if (end < 4)
             {
-                throw new CorruptionException("data block uses an unknown feature (reserved footer bit)", file, fileOffset + end);
+                throw new CorruptionException("block too small for its values offset", file, fileOffset);
             }
 
-            bool hasHashIndex = (packed & TableFormat.DataBlockHashIndexBit) != 0;
-            bool separated = (packed & TableFormat.DataBlockSeparatedKvBit) != 0;
-            packed &= TableFormat.DataBlockMaxRestarts;
-            if (separated)
-            {
-                if (end < 4)
-                {
-                    throw new CorruptionException("block too small for its values offset", file, fileOffset);
-                }
+            end -= 4;
+            valuesOffset = (int)Math.Min(Coding.ReadFixed32(data.AsSpan(end)), int.MaxValue);
+        }
 
-                end -= 4;
-                valuesOffset = (int)Math.Min(Coding.ReadFixed32(data.AsSpan(end)), int.MaxValue);
+        if (hasHashIndex)
+        {
+            // [buckets: one byte each][bucket count u16] sit between the restart array and the footer.
+            if (end < 2)
+            {
+                throw new CorruptionException("block too small for its hash index", file, fileOffset);
             }
 
-            if (hasHashIndex)
+            int buckets = data[end - 2] | (data[end - 1] << 8);
+            end -= 2 + buckets;
+            if (end < 0)
             {
-                // [buckets: one byte each][bucket count u16] sit between the restart array and the footer.
-                if (end < 2)
-                {
-                    throw new CorruptionException("block too small for its hash index", file, fileOffset);
-                }
-
-                int buckets = data[end - 2] | (data[end - 1] << 8);
-                end -= 2 + buckets;
-                if (end < 0)
-                {
-                    throw new CorruptionException("hash index larger than its block", file, fileOffset);
-                }
+                throw new CorruptionException("hash index larger than its block", file, fileOffset);
             }
         }
 

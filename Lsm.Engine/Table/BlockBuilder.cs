@@ -41,9 +41,14 @@ internal sealed class BlockBuilder : IDisposable
     /// <summary>The size the block would have if finished now.</summary>
     public int CurrentSizeEstimate => _buffer.Length + (_restarts.Count * 4) + 4;
 
-    /// <summary>The size estimate after adding an entry with these key and value lengths (before prefix sharing).</summary>
+    /// <summary>
+    /// The size estimate after adding an entry with these key and value lengths, as RocksDB estimates it:
+    /// the whole key (prefix sharing ignored), the value, a new restart slot if one is due, four bytes for the
+    /// shared-length varint, and the exact varint lengths of the key and value lengths.
+    /// </summary>
     public int EstimateSizeAfter(int keyLength, int valueLength) =>
-        CurrentSizeEstimate + keyLength + valueLength + (_counter >= _restartInterval ? 4 : 0) + 15;
+        CurrentSizeEstimate + keyLength + valueLength + (_counter >= _restartInterval ? 4 : 0) + 4
+        + Coding.VarintLength((ulong)keyLength) + Coding.VarintLength((ulong)valueLength);
 
     public ReadOnlySpan<byte> LastKey => _lastKey.AsSpan(0, _lastKeyLength);
 

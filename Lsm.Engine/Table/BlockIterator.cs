@@ -20,8 +20,9 @@ internal sealed class BlockIterator
     private bool _indexHasFirstKey;
     private long _globalSequence = -1;
 
-    private byte[] _key = new byte[64];
+    private byte[] _key = new byte[64];      // the key as stored: the next entry shares its prefix with this
     private int _keyLength;
+    private byte[] _globalKey = new byte[64]; // with a global sequence: the stored key with that sequence applied
     private int _current;        // offset of the current entry; == EntriesEnd when not valid
     private int _next;           // offset just past the current entry
     private int _restartIndex;   // restart interval containing the current entry
@@ -59,7 +60,7 @@ internal sealed class BlockIterator
 
     public bool Valid => _current < _block.EntriesEnd;
 
-    public ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
+    public ReadOnlySpan<byte> Key => _globalSequence >= 0 ? _globalKey.AsSpan(0, _keyLength) : _key.AsSpan(0, _keyLength);
 
     public ReadOnlySpan<byte> Value => _block.Data.AsSpan(_valueOffset, _valueLength);
 
@@ -394,7 +395,14 @@ internal sealed class BlockIterator
             throw Corrupt("internal key shorter than its trailer", _current);
         }
 
-        Span<byte> trailer = _key.AsSpan(_keyLength - InternalKey.TrailerSize, InternalKey.TrailerSize);
+        // Patch a copy: the stored key must stay intact, as the next entry's shared prefix may reach into its trailer.
+        if (_globalKey.Length < _keyLength)
+        {
+            _globalKey = new byte[_key.Length];
+        }
+
+        _key.AsSpan(0, _keyLength).CopyTo(_globalKey);
+        Span<byte> trailer = _globalKey.AsSpan(_keyLength - InternalKey.TrailerSize, InternalKey.TrailerSize);
         ValueKind kind = (ValueKind)trailer[0];
         Coding.WriteFixed64(trailer, InternalKey.PackTrailer((ulong)_globalSequence, kind));
     }

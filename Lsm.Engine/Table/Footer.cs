@@ -84,8 +84,8 @@ internal readonly record struct Footer(
         ulong magic = Coding.ReadFixed64(footer[45..]);
         if (magic == TableFormat.LegacyBlockBasedTableMagicNumber)
         {
-            throw new CorruptionException(
-                "legacy block-based table (format version 0 or 1) is not supported", file, at + 45);
+            throw new NotSupportedException(
+                $"{file} is a legacy block-based table (format version 0 or 1), which neither this engine nor RocksDB 11 reads.");
         }
 
         if (magic != TableFormat.BlockBasedTableMagicNumber)
@@ -145,22 +145,21 @@ internal readonly record struct Footer(
             throw new CorruptionException("invalid base context checksum in footer", file, at + 9);
         }
 
-        if (checksumType != ChecksumType.None)
+        // Checked even for checksum type None (whose checksum is 0 plus the context modifier), as RocksDB does:
+        // otherwise one flipped bit in the type byte would switch off every check in the file.
+        Span<byte> copy = stackalloc byte[TableFormat.FooterLength];
+        footer.CopyTo(copy);
+        Coding.WriteFixed32(copy[5..], 0);
+        uint computed = BlockChecksum.ComputeWhole(checksumType, copy)
+            + BlockChecksum.ContextModifier(baseContext, footerOffset);
+        if (computed != stored)
         {
-            Span<byte> copy = stackalloc byte[TableFormat.FooterLength];
-            footer.CopyTo(copy);
-            Coding.WriteFixed32(copy[5..], 0);
-            uint computed = BlockChecksum.ComputeWhole(checksumType, copy)
-                + BlockChecksum.ContextModifier(baseContext, footerOffset);
-            if (computed != stored)
-            {
-                throw new CorruptionException("footer checksum mismatch", file, at);
-            }
+            throw new CorruptionException("footer checksum mismatch", file, at);
         }
 
         if (Coding.ReadFixed64(part2[32..]) != 0)
         {
-            throw new CorruptionException("footer uses a future feature (reserved bytes are not zero)", file, at + 33);
+            throw new NotSupportedException($"{file} uses a table feature newer than this engine (reserved footer bytes are set).");
         }
 
         ulong metaindexEnd = footerOffset - TableFormat.BlockTrailerSize;

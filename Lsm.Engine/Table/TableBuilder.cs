@@ -28,6 +28,7 @@ internal sealed class TableBuilder : IDisposable
     private readonly TableBuilderContext _context;
     private readonly InternalKeyComparator _comparator;
     private readonly BlockBuilder _dataBlock;
+    private BlockBuilder? _rangeDeletions;   // the rocksdb.range_del meta block, when any range deletion is added
     private readonly FullFilterBuilder? _filter;
     private readonly ByteBuffer _compressed = new(8192);
     private readonly List<(byte[] Separator, BlockHandle Handle)> _index = [];
@@ -67,7 +68,7 @@ internal sealed class TableBuilder : IDisposable
         _comparator = new InternalKeyComparator(options.Comparator);
         _dataBlock = new BlockBuilder(options.BlockRestartInterval);
         _filter = options.BloomBitsPerKey > 0 ? new FullFilterBuilder(options.BloomBitsPerKey) : null;
-        _deviationLimit = (int)(options.BlockSize * 0.9);
+        _deviationLimit = (int)(((long)options.BlockSize * 90 + 99) / 100); // 10% deviation, rounded up as RocksDB does
         if (options.FormatVersion >= 6)
         {
             // Non-zero and random, so that a block copied from another file does not verify here.
@@ -86,7 +87,11 @@ internal sealed class TableBuilder : IDisposable
     /// <summary>Bytes written so far (the final size once <see cref="Finish"/> returns).</summary>
     public ulong FileSize => _offset;
 
-    /// <summary>Adds an entry. <paramref name="internalKey"/> is a user key plus its 8-byte trailer.</summary>
+    /// <summary>
+    /// Adds an entry. <paramref name="internalKey"/> is a user key plus its 8-byte trailer. A range deletion
+    /// (kind <see cref="ValueKind.RangeDeletion"/>, the value being the exclusive end user key) goes to the
+    /// range-deletion meta block, in the order given; every other kind must come in increasing key order.
+    /// </summary>
     public void Add(ReadOnlySpan<byte> internalKey, ReadOnlySpan<byte> value)
     {
         if (_finished)
@@ -99,7 +104,13 @@ internal sealed class TableBuilder : IDisposable
             throw new ArgumentException("An internal key has at least 8 bytes.", nameof(internalKey));
         }
 
-        if (_numEntries > 0 && _comparator.Compare(internalKey, LastKey) <= 0)
+        if (InternalKey.Kind(internalKey) == ValueKind.RangeDeletion)
+        {
+            AddRangeDeletion(internalKey, value);
+            return;
+        }
+
+        if (_smallestKey is not null && _comparator.Compare(internalKey, LastKey) <= 0)
         {
             throw new ArgumentException("Keys must be added in strictly increasing order.", nameof(internalKey));
         }
@@ -142,10 +153,21 @@ internal sealed class TableBuilder : IDisposable
             case ValueKind.Merge:
                 _numMerges++;
                 break;
-            case ValueKind.RangeDeletion:
-                _numRangeDeletions++;
-                break;
         }
+    }
+
+    private void AddRangeDeletion(ReadOnlySpan<byte> startInternalKey, ReadOnlySpan<byte> endUserKey)
+    {
+        _rangeDeletions ??= new BlockBuilder(1);
+        _rangeDeletions.Add(startInternalKey, endUserKey);
+        ulong sequence = InternalKey.Sequence(startInternalKey);
+        _smallestSeq = Math.Min(_smallestSeq, sequence);
+        _largestSeq = Math.Max(_largestSeq, sequence);
+        _numEntries++;
+        _numDeletions++;
+        _numRangeDeletions++;
+        _rawKeySize += (ulong)startInternalKey.Length;
+        _rawValueSize += (ulong)endUserKey.Length;
     }
 
     /// <summary>Writes the remaining data, the meta blocks and the footer; returns the table's properties.</summary>
@@ -189,6 +211,11 @@ internal sealed class TableBuilder : IDisposable
             metaindex[TableFormat.IndexBlockName] = indexHandle;
         }
 
+        if (_rangeDeletions is not null)
+        {
+            metaindex[TableFormat.RangeDelBlockName] = WriteRawBlock(_rangeDeletions.Finish(), CompressionType.None);
+        }
+
         byte[] properties = PropertiesBlock.Encode(CollectProperties(
             indexBlock.Length, indexKeysAreInternal, filterSize, filterEntries, tailStart));
         metaindex[TableFormat.PropertiesBlockName] = WriteRawBlock(properties, CompressionType.None);
@@ -208,7 +235,7 @@ internal sealed class TableBuilder : IDisposable
         _finished = true;
 
         // The properties as a reader will see them.
-        return PropertiesBlock.Decode(Block.Parse(properties, properties.Length, _file.Name, 0, isDataBlock: false), _options.FormatVersion);
+        return PropertiesBlock.Decode(Block.Parse(properties, properties.Length, _file.Name, 0), _options.FormatVersion);
     }
 
     /// <summary>
@@ -332,12 +359,16 @@ internal sealed class TableBuilder : IDisposable
             p[TablePropertyNames.FilterPolicy] = PropertiesBlock.Text(FilterPolicyNames.BloomFilterPolicyName);
         }
 
+        if (_smallestKey is not null)
+        {
+            p[TablePropertyNames.SmallestKey] = _smallestKey;
+            p[TablePropertyNames.LargestKey] = LastKey.ToArray();
+        }
+
         if (_numEntries > 0)
         {
             p[TablePropertyNames.KeySmallestSeqno] = PropertiesBlock.Varint(_smallestSeq);
             p[TablePropertyNames.KeyLargestSeqno] = PropertiesBlock.Varint(_largestSeq);
-            p[TablePropertyNames.SmallestKey] = _smallestKey!;
-            p[TablePropertyNames.LargestKey] = LastKey.ToArray();
         }
 
         if (external)
@@ -391,6 +422,7 @@ internal sealed class TableBuilder : IDisposable
     public void Dispose()
     {
         _dataBlock.Dispose();
+        _rangeDeletions?.Dispose();
         _compressed.Dispose();
     }
 }

@@ -151,7 +151,7 @@ internal sealed class TableIterator : IInternalIterator
             return;
         }
 
-        Block block = _table.ReadBlock(handle, isDataBlock: true, _table.IndexBlock.FileOffset + _index.EntryOffset);
+        Block block = _table.ReadBlock(handle, _table.IndexBlock.FileOffset + _index.EntryOffset);
         _data.Reset(block, _table.Comparator, globalSequence: _table.GlobalSequence);
         _loadedHandle = handle;
         _dataLoaded = true;

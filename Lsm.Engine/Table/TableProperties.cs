@@ -45,7 +45,7 @@ public sealed class TableProperties
     /// <summary>Number of range tombstones (<c>rocksdb.num.range-deletions</c>).</summary>
     public ulong NumRangeDeletions { get; init; }
 
-    /// <summary>The block-based table format version (<c>rocksdb.format.version</c> is 0 for these; this is the footer's).</summary>
+    /// <summary>The block-based table format version, from the footer (RocksDB also records it as <c>rocksdb.format.version</c>).</summary>
     public int FormatVersion { get; init; }
 
     /// <summary>Column family id (<c>rocksdb.column.family.id</c>); 2147483647 when unknown, as for external files.</summary>

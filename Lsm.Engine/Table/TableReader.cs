@@ -44,6 +44,9 @@ internal sealed class TableReader : IDisposable
 
     public Block IndexBlock { get; private set; } = null!;
 
+    /// <summary>The range deletions of the table's <c>rocksdb.range_del</c> block, in stored order.</summary>
+    public IReadOnlyList<RangeTombstone> RangeTombstones { get; private set; } = [];
+
     /// <summary>The table's filter, or null when it has none this engine can use.</summary>
     public FilterReader? Filter { get; private set; }
 
@@ -93,7 +96,7 @@ internal sealed class TableReader : IDisposable
         ReadExactly(footerOffset, footerBytes);
         Footer = Footer.Decode(footerBytes, (ulong)footerOffset, _file.Name);
 
-        Block metaindex = ReadBlock(Footer.MetaindexHandle, isDataBlock: false, footerOffset);
+        Block metaindex = ReadBlock(Footer.MetaindexHandle, footerOffset);
         var iterator = new BlockIterator();
         iterator.Reset(metaindex, UserKeyOrder.Bytewise);
         for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
@@ -111,7 +114,7 @@ internal sealed class TableReader : IDisposable
         if (MetaBlocks.TryGetValue(TableFormat.PropertiesBlockName, out BlockHandle propertiesHandle))
         {
             Properties = PropertiesBlock.Decode(
-                ReadBlock(propertiesHandle, isDataBlock: false, _metaHandleLocations[TableFormat.PropertiesBlockName]), Footer.FormatVersion);
+                ReadBlock(propertiesHandle, _metaHandleLocations[TableFormat.PropertiesBlockName]), Footer.FormatVersion);
         }
         else
         {
@@ -144,13 +147,43 @@ internal sealed class TableReader : IDisposable
 
         IndexBlock = ReadBlock(
             IndexHandle,
-            isDataBlock: false,
             Footer.FormatVersion >= 6 ? _metaHandleLocations[TableFormat.IndexBlockName] : footerOffset);
         IndexOrder = Properties.IndexKeyIsUserKey ? new UserKeyOrder(Comparator.UserComparator) : Comparator;
         IndexFormat = Properties.IndexValueIsDeltaEncoded ? BlockValueFormat.DeltaEncodedHandles : BlockValueFormat.LengthPrefixed;
         IndexHasFirstKey = Properties.IndexType == 3;
 
+        if (MetaBlocks.ContainsKey(TableFormat.CompressionDictBlockName))
+        {
+            throw new NotSupportedException($"{_file.Name} uses a compression dictionary, which this engine does not read.");
+        }
+
+        LoadRangeTombstones();
         LoadFilter();
+    }
+
+    private void LoadRangeTombstones()
+    {
+        if (!MetaBlocks.TryGetValue(TableFormat.RangeDelBlockName, out BlockHandle handle))
+        {
+            return;
+        }
+
+        Block block = ReadBlock(handle, _metaHandleLocations[TableFormat.RangeDelBlockName]);
+        var iterator = new BlockIterator();
+        iterator.Reset(block, Comparator, globalSequence: GlobalSequence);
+        var tombstones = new List<RangeTombstone>();
+        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+        {
+            if (iterator.Key.Length < InternalKey.TrailerSize || InternalKey.Kind(iterator.Key) != ValueKind.RangeDeletion)
+            {
+                throw new CorruptionException("range deletion block holds an entry of another kind", _file.Name, block.FileOffset + iterator.EntryOffset);
+            }
+
+            tombstones.Add(new RangeTombstone(
+                InternalKey.UserKey(iterator.Key).ToArray(), iterator.Value.ToArray(), InternalKey.Sequence(iterator.Key)));
+        }
+
+        RangeTombstones = tombstones;
     }
 
     private void LoadFilter()
@@ -192,9 +225,33 @@ internal sealed class TableReader : IDisposable
 
     /// <summary>
     /// Finds the newest entry for <paramref name="userKey"/> with sequence at most <paramref name="sequence"/>.
-    /// The filter is consulted first. Returns false when the table holds no such entry.
+    /// The filter is consulted first. Returns false when the table holds no such entry. When a range
+    /// deletion in this table hides the key (it is newer than the entry found, or there is none), the
+    /// result is kind <see cref="ValueKind.RangeDeletion"/> with an empty value.
     /// </summary>
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value)
+    {
+        bool found = TryGetPoint(userKey, sequence, scratch, out kind, out value);
+        if (RangeTombstones.Count > 0)
+        {
+            ulong entrySequence = found ? InternalKey.Sequence(scratch.Key) : 0;
+            foreach (RangeTombstone tombstone in RangeTombstones)
+            {
+                if (tombstone.Sequence <= sequence
+                    && (!found || tombstone.Sequence > entrySequence)
+                    && tombstone.Covers(Comparator.UserComparator, userKey))
+                {
+                    kind = ValueKind.RangeDeletion;
+                    value = default;
+                    return true;
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private bool TryGetPoint(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value)
     {
         kind = default;
         value = default;
@@ -229,7 +286,7 @@ internal sealed class TableReader : IDisposable
         index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
         for (index.SeekToFirst(); index.Valid; index.Next())
         {
-            Block block = ReadBlock(index.Handle, isDataBlock: true, IndexBlock.FileOffset + index.EntryOffset);
+            Block block = ReadBlock(index.Handle, IndexBlock.FileOffset + index.EntryOffset);
             var data = new BlockIterator();
             data.Reset(block, Comparator);
             for (data.SeekToFirst(); data.Valid; data.Next())
@@ -239,10 +296,10 @@ internal sealed class TableReader : IDisposable
     }
 
     /// <summary>Reads, verifies and decompresses a block, then parses its restart array.</summary>
-    public Block ReadBlock(BlockHandle handle, bool isDataBlock, long handleLocation = -1)
+    public Block ReadBlock(BlockHandle handle, long handleLocation = -1)
     {
         byte[] contents = ReadBlockContents(handle, out _, handleLocation);
-        return Block.Parse(contents, contents.Length, _file.Name, (long)handle.Offset, isDataBlock);
+        return Block.Parse(contents, contents.Length, _file.Name, (long)handle.Offset);
     }
 
     /// <summary>Reads a block and its trailer, checks the checksum, and returns the uncompressed contents.</summary>
@@ -284,7 +341,8 @@ internal sealed class TableReader : IDisposable
 
         if (type > (byte)CompressionType.Zstd)
         {
-            throw new CorruptionException($"unknown compression type 0x{type:x2}", _file.Name, offset + size);
+            // The checksum held, so this is a real type: format 7's custom compression managers use 0x80 and up.
+            throw new NotSupportedException($"Block at offset {offset} in {_file.Name} uses custom compression type 0x{type:x2}.");
         }
 
         int maxSize = (int)Math.Min(1L << 30, ((long)size * 256) + 1024);
