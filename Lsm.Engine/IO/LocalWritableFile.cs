@@ -1,6 +1,10 @@
 namespace Lsm.Engine.IO;
 
 /// <summary>A file on the local file system written through a buffered <see cref="FileStream"/>.</summary>
+/// <remarks>
+/// Shared for reading and deleting, so readers may open the file while it is written, and it may be deleted or renamed
+/// while open on Windows as on POSIX.
+/// </remarks>
 internal sealed class LocalWritableFile : IWritableFile
 {
     private readonly FileStream _stream;
@@ -9,7 +13,7 @@ internal sealed class LocalWritableFile : IWritableFile
     public LocalWritableFile(string path)
     {
         Name = path;
-        _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.None);
+        _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.None);
     }
 
     public string Name { get; }
