@@ -28,6 +28,9 @@ public sealed class ColumnFamilyHandle
     /// <summary>True once the family has been dropped; the handle can then no longer be used.</summary>
     public bool IsDropped { get; internal set; }
 
+    /// <summary>The database the handle belongs to.</summary>
+    internal object? Owner { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Id})";
 }

@@ -2,6 +2,11 @@ using RocksDbSharp;
 
 namespace Lsm.Engine.Tests.Support;
 
+using ColumnFamilyOptions = RocksDbSharp.ColumnFamilyOptions;
+using DbOptions = RocksDbSharp.DbOptions;
+using ReadOptions = RocksDbSharp.ReadOptions;
+using WriteOptions = RocksDbSharp.WriteOptions;
+
 /// <summary>
 /// Drives the native RocksDB (through its .NET binding) as the oracle our files are checked against.
 /// </summary>

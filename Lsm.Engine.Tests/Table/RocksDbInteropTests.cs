@@ -3,6 +3,11 @@ using RocksDbSharp;
 
 namespace Lsm.Engine.Tests.Table;
 
+using ColumnFamilyOptions = RocksDbSharp.ColumnFamilyOptions;
+using DbOptions = RocksDbSharp.DbOptions;
+using ReadOptions = RocksDbSharp.ReadOptions;
+using WriteOptions = RocksDbSharp.WriteOptions;
+
 /// <summary>
 /// Our tables and RocksDB's are the same format: RocksDB's SstFileWriter output reads entry for entry
 /// through our reader, and our writer's output is ingested and read back by RocksDB.

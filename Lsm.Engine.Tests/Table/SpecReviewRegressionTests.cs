@@ -6,6 +6,11 @@ using RocksDbSharp;
 
 namespace Lsm.Engine.Tests.Table;
 
+using ColumnFamilyOptions = RocksDbSharp.ColumnFamilyOptions;
+using DbOptions = RocksDbSharp.DbOptions;
+using ReadOptions = RocksDbSharp.ReadOptions;
+using WriteOptions = RocksDbSharp.WriteOptions;
+
 /// <summary>Regressions for defects found while specifying the format against RocksDB's sources.</summary>
 public sealed class SpecReviewRegressionTests
 {

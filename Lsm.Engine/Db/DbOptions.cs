@@ -1,0 +1,69 @@
+namespace Lsm.Engine;
+
+/// <summary>
+/// Options of a whole database: how it opens, recovers and runs its background work.
+/// </summary>
+/// <remarks>Per-keyspace options (write buffers, merge operator, tables) are in <see cref="ColumnFamilyOptions"/>.</remarks>
+public sealed record DbOptions
+{
+    /// <summary>Default for <see cref="MaxBackgroundFlushes"/>: 1, which suits 2 cores.</summary>
+    public const int DefaultMaxBackgroundFlushes = 1;
+
+    /// <summary>Create the database if the directory holds none. Default: false, as in RocksDB.</summary>
+    public bool CreateIfMissing { get; init; }
+
+    /// <summary>Fail if the directory already holds a database. Default: false.</summary>
+    public bool ErrorIfExists { get; init; }
+
+    /// <summary>
+    /// Verify every table file named by the MANIFEST when opening (exists, has its recorded size, its footer
+    /// reads). Slower opens, earlier detection. Default: true, as RocksDB's paranoid_checks.
+    /// </summary>
+    public bool ParanoidChecks { get; init; } = true;
+
+    /// <summary>
+    /// What recovery does with a damaged write-ahead log. Default: <see cref="WalRecoveryMode.TolerateCorruptedTailRecords"/>:
+    /// a torn last record (a crash mid-write) ends replay; any whole record that fails its checksum fails the open.
+    /// </summary>
+    public WalRecoveryMode WalRecoveryMode { get; init; } = WalRecoveryMode.TolerateCorruptedTailRecords;
+
+    /// <summary>Create the column families named in <see cref="ColumnFamilies"/> that do not exist yet. Default: false.</summary>
+    public bool CreateMissingColumnFamilies { get; init; }
+
+    /// <summary>
+    /// Options for column families by name, used when opening or creating them; families not named use
+    /// <see cref="DefaultColumnFamilyOptions"/>. Default: empty.
+    /// </summary>
+    public IReadOnlyDictionary<string, ColumnFamilyOptions> ColumnFamilies { get; init; } = new Dictionary<string, ColumnFamilyOptions>();
+
+    /// <summary>Options for the default column family and any family not in <see cref="ColumnFamilies"/>. Default: defaults.</summary>
+    public ColumnFamilyOptions DefaultColumnFamilyOptions { get; init; } = new();
+
+    /// <summary>Dedicated threads that flush memtables to level-0 tables. Default: 1.</summary>
+    public int MaxBackgroundFlushes { get; init; } = DefaultMaxBackgroundFlushes;
+
+    internal IO.IFileSystem FileSystem { get; init; } = IO.LocalFileSystem.Instance;
+
+    internal ColumnFamilyOptions OptionsFor(string name) =>
+        ColumnFamilies.TryGetValue(name, out ColumnFamilyOptions? options) ? options : DefaultColumnFamilyOptions;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for out-of-range options.</summary>
+    public void Validate()
+    {
+        if (MaxBackgroundFlushes is < 1 or > 64)
+        {
+            throw new ArgumentException("MaxBackgroundFlushes must be between 1 and 64.", nameof(MaxBackgroundFlushes));
+        }
+
+        if (!Enum.IsDefined(WalRecoveryMode))
+        {
+            throw new ArgumentException("Unknown WalRecoveryMode.", nameof(WalRecoveryMode));
+        }
+
+        DefaultColumnFamilyOptions.Validate();
+        foreach (ColumnFamilyOptions options in ColumnFamilies.Values)
+        {
+            options.Validate();
+        }
+    }
+}

@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using Lsm.Engine.Db;
+using Lsm.Engine.Memtable;
+using Lsm.Engine.Table;
+using Lsm.Engine.Versions;
+
+namespace Lsm.Engine;
+
+/// <summary>Flushing immutable memtables to level-0 tables on dedicated background threads.</summary>
+public sealed partial class LsmDb
+{
+    private readonly List<Thread> _flushThreads = [];
+    private readonly HashSet<ulong> _pendingOutputs = [];
+    private int _runningFlushes;
+
+    private void StartBackgroundThreads()
+    {
+        for (int i = 0; i < _options.MaxBackgroundFlushes; i++)
+        {
+            var thread = new Thread(FlushLoop)
+            {
+                IsBackground = true,
+                Name = $"lsm-flush-{i}",
+                Priority = ThreadPriority.AboveNormal, // flushes must never starve behind other background work
+            };
+            _flushThreads.Add(thread);
+            thread.Start();
+        }
+    }
+
+    private void StopBackgroundThreads()
+    {
+        foreach (Thread thread in _flushThreads)
+        {
+            thread.Join();
+        }
+
+        _flushThreads.Clear();
+    }
+
+    /// <summary>
+    /// Flushes the column family's memtable (and any immutable ones) to level-0 tables and waits until they
+    /// are recorded in the MANIFEST, so their log can be dropped.
+    /// </summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <exception cref="IOException">A background error stops flushing; it carries the cause.</exception>
+    public void Flush(ColumnFamilyHandle? columnFamily = null)
+    {
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            ColumnFamilyData cf = Resolve(columnFamily);
+            ThrowIfBackgroundError();
+            if (!cf.Mem.IsEmpty)
+            {
+                SwitchMemtableLocked(cf);
+            }
+
+            while (cf.Imm.Count > 0 && _backgroundError is null && !_disposed)
+            {
+                Monitor.Wait(_mutex);
+            }
+
+            ThrowIfBackgroundError();
+        }
+    }
+
+    /// <summary>Makes the active memtable immutable, starting a new log for the memtable that replaces it.</summary>
+    private void SwitchMemtableLocked(ColumnFamilyData cf)
+    {
+        Debug.Assert(Monitor.IsEntered(_mutex));
+        ulong newLog = _walNumber;
+        if (_wal is not null && _wal.Length > 0)
+        {
+            // A new log, so the old one becomes obsolete once every family has flushed what it holds.
+            newLog = _versions.NewFileNumber();
+            var next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
+            _wal.Flush();
+            _wal.Dispose();
+            _wal = next;
+            _walNumber = newLog;
+        }
+
+        cf.Imm.Add(new ImmutableMemTable(cf.Mem, newLog));
+        cf.Mem = NewMemTable(cf.Options);
+        Monitor.PulseAll(_mutex);
+    }
+
+    private void FlushLoop()
+    {
+        while (true)
+        {
+            ColumnFamilyData cf;
+            ImmutableMemTable imm;
+            ulong fileNumber;
+            lock (_mutex)
+            {
+                while (true)
+                {
+                    if (_disposed)
+                    {
+                        return; // unflushed memtables stay in the log, which recovery replays
+                    }
+
+                    if (TryPickFlush(out cf!, out imm!))
+                    {
+                        break;
+                    }
+
+                    Monitor.Wait(_mutex);
+                }
+
+                imm.FlushInProgress = true;
+                fileNumber = _versions.NewFileNumber();
+                _pendingOutputs.Add(fileNumber);
+                _runningFlushes++;
+            }
+
+            try
+            {
+                FileMetadata? file = imm.Mem.IsEmpty ? null : WriteLevel0Table(cf, imm.Mem, fileNumber);
+                lock (_mutex)
+                {
+                    var edit = new VersionEdit { LogNumber = imm.NextLogNumber, LastSequence = _versions.LastSequence };
+                    if (file is not null)
+                    {
+                        edit.AddFile(0, file);
+                    }
+
+                    _versions.LogAndApply(cf.Id, edit);
+                    cf.Imm.Remove(imm);
+                    imm.Mem.Unref();
+                    _pendingOutputs.Remove(fileNumber);
+                    DeleteObsoleteFilesLocked();
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                lock (_mutex)
+                {
+                    imm.FlushInProgress = false;
+                    _pendingOutputs.Remove(fileNumber);
+                    SetBackgroundErrorLocked(e);
+                }
+            }
+            finally
+            {
+                lock (_mutex)
+                {
+                    _runningFlushes--;
+                    Monitor.PulseAll(_mutex);
+                }
+            }
+        }
+    }
+
+    /// <summary>The oldest immutable memtable of any family, if its family has no flush running (flushes of one family stay in order).</summary>
+    private bool TryPickFlush(out ColumnFamilyData cf, out ImmutableMemTable imm)
+    {
+        cf = null!;
+        imm = null!;
+        if (_backgroundError is not null)
+        {
+            return false;
+        }
+
+        foreach (ColumnFamilyData candidate in _columnFamilies.Values)
+        {
+            if (candidate.Imm.Count > 0 && !candidate.Imm[0].FlushInProgress && !candidate.Handle.IsDropped)
+            {
+                cf = candidate;
+                imm = candidate.Imm[0];
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private FileMetadata WriteLevel0Table(ColumnFamilyData cf, MemTable mem) =>
+        WriteLevel0Table(cf, mem, _versions.NewFileNumber());
+
+    /// <summary>Writes a memtable to table <paramref name="fileNumber"/>, syncs it and its directory entry.</summary>
+    private FileMetadata WriteLevel0Table(ColumnFamilyData cf, MemTable mem, ulong fileNumber)
+    {
+        string path = FilePath(DbFileName.Table(fileNumber));
+        ulong now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var context = new TableBuilderContext(
+            cf.Id, cf.Handle.Name, cf.Options.MergeOperator?.Name ?? "nullptr", _versions.DbId, _sessionId, fileNumber, IsExternal: false)
+        {
+            CreationTime = now,
+            FileCreationTime = now,
+        };
+        TableProperties properties;
+        ulong size;
+        try
+        {
+            using var file = _fs.Create(path);
+            using var builder = new TableBuilder(file, cf.Options.Table, context);
+            var iterator = mem.NewIterator();
+            for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+            {
+                builder.Add(iterator.Key, iterator.Value);
+            }
+
+            properties = builder.Finish();
+            size = builder.FileSize;
+            file.Sync();
+        }
+        catch
+        {
+            _fs.Delete(path);
+            throw;
+        }
+
+        _fs.SyncDirectory(Path);
+        lock (_mutex)
+        {
+            cf.BytesFlushed += (long)size;
+            cf.NumFlushes++;
+        }
+
+        return new FileMetadata
+        {
+            FileNumber = fileNumber,
+            FileSize = size,
+            Smallest = properties.SmallestKey.ToArray(),
+            Largest = properties.LargestKey.ToArray(),
+            SmallestSequence = properties.SmallestSequence ?? 0,
+            LargestSequence = properties.LargestSequence ?? 0,
+            EpochNumber = cf.State.NewEpochNumber(),
+            OldestAncesterTime = now,
+            FileCreationTime = now,
+        };
+    }
+
+    private void DeleteObsoleteFilesLocked()
+    {
+        foreach (string name in _versions.DeleteObsoleteFiles(_pendingOutputs))
+        {
+            if (DbFileName.TryParse(name, out DbFileType type, out ulong number) && type == DbFileType.Table)
+            {
+                _tables.Evict(number);
+            }
+        }
+    }
+
+    private void SetBackgroundErrorLocked(Exception e)
+    {
+        _backgroundError ??= e;
+        _backgroundErrorCount++;
+        Monitor.PulseAll(_mutex);
+    }
+
+    private void ThrowIfBackgroundError()
+    {
+        if (_backgroundError is Exception e)
+        {
+            throw new IOException($"The database stopped accepting writes after a background error: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+using Lsm.Engine.Db;
+using Lsm.Engine.Encoding;
+using Lsm.Engine.Iterators;
+using Lsm.Engine.Memtable;
+using Lsm.Engine.Table;
+using Lsm.Engine.Versions;
+
+namespace Lsm.Engine;
+
+/// <summary>Point reads, iterators and snapshots.</summary>
+public sealed partial class LsmDb
+{
+    private readonly SortedList<ulong, int> _snapshots = [];
+
+    /// <summary>Returns the value of <paramref name="key"/> in the default column family, or null when absent.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>A new array with the value, or null.</returns>
+    public byte[]? Get(ReadOnlySpan<byte> key) => Get(null, key);
+
+    /// <summary>Returns the value of <paramref name="key"/> in a column family, or null when absent.</summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="options">Read options (snapshot); default when null.</param>
+    /// <returns>A new array with the value, or null.</returns>
+    public byte[]? Get(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOptions? options = null)
+    {
+        byte[]? result = null;
+        Lookup(columnFamily, key, options, ref result, default, out _, copyToSpan: false);
+        return result;
+    }
+
+    /// <summary>
+    /// Looks up <paramref name="key"/> and copies its value into <paramref name="destination"/> without allocating
+    /// when the value comes straight from a memtable or table.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="destination">Where to copy the value.</param>
+    /// <param name="valueLength">The value's length. When it exceeds <c>destination.Length</c>, nothing was copied: retry with a larger buffer.</param>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="options">Read options (snapshot); default when null.</param>
+    /// <returns>True when the key has a value.</returns>
+    public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength, ColumnFamilyHandle? columnFamily = null, ReadOptions? options = null)
+    {
+        byte[]? unused = null;
+        return Lookup(columnFamily, key, options, ref unused, destination, out valueLength, copyToSpan: true);
+    }
+
+    /// <summary>
+    /// Creates an iterator over a consistent view of a column family (as of the snapshot in
+    /// <paramref name="options"/>, or now), within its bounds. Dispose it when done.
+    /// </summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="options">Snapshot and bounds; default when null.</param>
+    /// <returns>The iterator, positioned nowhere.</returns>
+    public LsmIterator NewIterator(ColumnFamilyHandle? columnFamily = null, ReadOptions? options = null)
+    {
+        options ??= ReadOptions.Default;
+        ReadView view;
+        ulong snapshot;
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            ColumnFamilyData cf = Resolve(columnFamily);
+            snapshot = SnapshotSequence(options);
+            view = new ReadView(cf);
+        }
+
+        try
+        {
+            var children = new List<IInternalIterator> { view.Mem.NewIterator() };
+            foreach (MemTable imm in view.Imm)
+            {
+                children.Add(imm.NewIterator());
+            }
+
+            KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
+            foreach (FileMetadata file in view.Version.Files(0))
+            {
+                children.Add(_tables.Get(file.FileNumber, comparator).NewIterator());
+            }
+
+            for (int level = 1; level < view.Version.NumLevels; level++)
+            {
+                IReadOnlyList<FileMetadata> files = view.Version.Files(level);
+                if (files.Count > 0)
+                {
+                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f.FileNumber, comparator)));
+                }
+            }
+
+            var merged = new MergingIterator(view.Version.Comparator, [.. children]);
+            var user = new UserIterator(merged, comparator, view.ColumnFamily.Options.MergeOperator, snapshot, options.LowerBound, options.UpperBound);
+            return new LsmIterator(user, view);
+        }
+        catch
+        {
+            view.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Pins the current state: reads given the snapshot see exactly the writes acknowledged before now.</summary>
+    /// <returns>The snapshot; dispose it when done.</returns>
+    public Snapshot GetSnapshot()
+    {
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            ulong sequence = _versions.LastSequence;
+            _snapshots[sequence] = _snapshots.GetValueOrDefault(sequence) + 1;
+            return new Snapshot(sequence, this, ReleaseSnapshot);
+        }
+    }
+
+    private void ReleaseSnapshot(Snapshot snapshot)
+    {
+        lock (_mutex)
+        {
+            if (_snapshots.TryGetValue(snapshot.Sequence, out int count))
+            {
+                if (count <= 1)
+                {
+                    _snapshots.Remove(snapshot.Sequence);
+                }
+                else
+                {
+                    _snapshots[snapshot.Sequence] = count - 1;
+                }
+            }
+        }
+    }
+
+    private ulong SnapshotSequence(ReadOptions options)
+    {
+        if (options.Snapshot is not Snapshot snapshot)
+        {
+            return _versions.LastSequence;
+        }
+
+        if (!ReferenceEquals(snapshot.Owner, this))
+        {
+            throw new ArgumentException("The snapshot belongs to another database.", nameof(options));
+        }
+
+        ObjectDisposedException.ThrowIf(snapshot.IsReleased, snapshot);
+        return snapshot.Sequence;
+    }
+
+    private ColumnFamilyData Resolve(ColumnFamilyHandle? handle)
+    {
+        if (handle is null)
+        {
+            return _columnFamilies[0];
+        }
+
+        if (!ReferenceEquals(handle.Owner, this))
+        {
+            throw new ArgumentException($"Column family handle '{handle.Name}' belongs to another database.", nameof(handle));
+        }
+
+        if (handle.IsDropped || !_columnFamilies.TryGetValue(handle.Id, out ColumnFamilyData? cf))
+        {
+            throw new InvalidOperationException($"Column family '{handle.Name}' has been dropped.");
+        }
+
+        return cf;
+    }
+
+    /// <summary>
+    /// Finds the key's value: memtable, immutable memtables newest first, level-0 tables newest first, then
+    /// one table per deeper level; merge operands are collected on the way down to a value or a deletion.
+    /// </summary>
+    private bool Lookup(
+        ColumnFamilyHandle? columnFamily,
+        ReadOnlySpan<byte> key,
+        ReadOptions? options,
+        ref byte[]? result,
+        Span<byte> destination,
+        out int valueLength,
+        bool copyToSpan)
+    {
+        options ??= ReadOptions.Default;
+        ReadView view;
+        ulong snapshot;
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            ColumnFamilyData cf = Resolve(columnFamily);
+            snapshot = SnapshotSequence(options);
+            view = new ReadView(cf);
+        }
+
+        using (view)
+        {
+            var state = new LookupState(key, view.ColumnFamily.Options.MergeOperator, destination, copyToSpan);
+            SearchMemTable(view.Mem, snapshot, ref state);
+
+            for (int i = 0; i < view.Imm.Length && !state.Done; i++)
+            {
+                SearchMemTable(view.Imm[i], snapshot, ref state);
+            }
+
+            KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
+            for (int level = 0; level < view.Version.NumLevels && !state.Done; level++)
+            {
+                IReadOnlyList<FileMetadata> files = view.Version.Files(level);
+                if (level == 0)
+                {
+                    foreach (FileMetadata file in files)
+                    {
+                        if (state.Done)
+                        {
+                            break;
+                        }
+
+                        if (InRange(comparator, file, key))
+                        {
+                            SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state);
+                        }
+                    }
+                }
+                else if (FindFile(comparator, files, key) is FileMetadata file)
+                {
+                    SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state);
+                }
+            }
+
+            return state.Finish(ref result, out valueLength);
+        }
+    }
+
+    private static bool InRange(KeyComparator comparator, FileMetadata file, ReadOnlySpan<byte> key) =>
+        comparator.Compare(key, file.SmallestUserKey) >= 0 && comparator.Compare(key, file.LargestUserKey) <= 0;
+
+    /// <summary>The file of a sorted level whose range may hold <paramref name="key"/>, or null.</summary>
+    private static FileMetadata? FindFile(KeyComparator comparator, IReadOnlyList<FileMetadata> files, ReadOnlySpan<byte> key)
+    {
+        int lo = 0;
+        int hi = files.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (comparator.Compare(files[mid].LargestUserKey, key) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo < files.Count && comparator.Compare(files[lo].SmallestUserKey, key) <= 0 ? files[lo] : null;
+    }
+
+    private static void SearchMemTable(MemTable mem, ulong snapshot, ref LookupState state)
+    {
+        if (!mem.TryGetEntry(state.Key, snapshot, out ValueKind kind, out ReadOnlySpan<byte> value, out _))
+        {
+            return;
+        }
+
+        if (!state.Add(kind, value))
+        {
+            return;
+        }
+
+        // A merge operand: older versions in this memtable may hold more operands or the base value.
+        var iterator = mem.NewIterator();
+        Span<byte> seek = state.Key.Length <= 240 ? stackalloc byte[state.Key.Length + InternalKey.TrailerSize] : new byte[state.Key.Length + InternalKey.TrailerSize];
+        InternalKey.Write(seek, state.Key, snapshot, InternalKey.KindForSeek);
+        iterator.Seek(seek);
+        iterator.Next(); // past the operand already taken
+        while (iterator.Valid && InternalKey.UserKey(iterator.Key).SequenceEqual(state.Key) && state.Add(InternalKey.Kind(iterator.Key), iterator.Value))
+        {
+            iterator.Next();
+        }
+    }
+
+    private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state)
+    {
+        TableIterator scratch = table.NewIterator();
+        if (!table.TryGet(state.Key, snapshot, scratch, out ValueKind kind, out ReadOnlySpan<byte> value))
+        {
+            return;
+        }
+
+        if (!state.Add(kind, value) || kind == ValueKind.RangeDeletion)
+        {
+            return;
+        }
+
+        scratch.Next();
+        while (scratch.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(scratch.Key), state.Key) == 0
+            && state.Add(InternalKey.Kind(scratch.Key), scratch.Value))
+        {
+            scratch.Next();
+        }
+    }
+}

@@ -1,0 +1,335 @@
+using System.Diagnostics;
+using Lsm.Engine.Db;
+using Lsm.Engine.Wal;
+
+namespace Lsm.Engine;
+
+/// <summary>The write path: validation, group commit, the log append and the memtable inserts.</summary>
+public sealed partial class LsmDb
+{
+    /// <summary>Most bytes of batches one group commits together (leveldb's 1 MiB).</summary>
+    private const int MaxGroupBytes = 1 << 20;
+
+    private readonly Queue<Writer> _writers = new();
+    private readonly WriteBatch _groupBatch = new();
+
+    /// <summary>A write waiting in the queue; the writer at the head is the leader and commits a group.</summary>
+    private sealed class Writer(WriteBatch batch, WriteOptions options)
+    {
+        public WriteBatch Batch { get; } = batch;
+
+        public WriteOptions Options { get; } = options;
+
+        public bool Done { get; set; }
+
+        public Exception? Error { get; set; }
+    }
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> in the default column family.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(null, key, value);
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> in a column family.</summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="options">Write options; default when null.</param>
+    public void Put(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
+    {
+        var batch = new WriteBatch();
+        if (columnFamily is null)
+        {
+            batch.Put(key, value);
+        }
+        else
+        {
+            batch.Put(columnFamily, key, value);
+        }
+
+        Write(batch, options);
+    }
+
+    /// <summary>Deletes <paramref name="key"/> from the default column family (a no-op if absent).</summary>
+    /// <param name="key">The key.</param>
+    public void Delete(ReadOnlySpan<byte> key) => Delete(null, key);
+
+    /// <summary>Deletes <paramref name="key"/> from a column family (a no-op if absent).</summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="options">Write options; default when null.</param>
+    public void Delete(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, WriteOptions? options = null)
+    {
+        var batch = new WriteBatch();
+        if (columnFamily is null)
+        {
+            batch.Delete(key);
+        }
+        else
+        {
+            batch.Delete(columnFamily, key);
+        }
+
+        Write(batch, options);
+    }
+
+    /// <summary>Records a merge operand for <paramref name="key"/> in the default column family (needs a merge operator).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="operand">The operand.</param>
+    public void Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand) => Merge(null, key, operand);
+
+    /// <summary>Records a merge operand for <paramref name="key"/> in a column family (needs a merge operator).</summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="operand">The operand.</param>
+    /// <param name="options">Write options; default when null.</param>
+    public void Merge(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand, WriteOptions? options = null)
+    {
+        var batch = new WriteBatch();
+        if (columnFamily is null)
+        {
+            batch.Merge(key, operand);
+        }
+        else
+        {
+            batch.Merge(columnFamily, key, operand);
+        }
+
+        Write(batch, options);
+    }
+
+    /// <summary>
+    /// Applies a batch atomically (across column families too): after a crash either all of it or none of it
+    /// is recovered. Concurrent writes are committed in groups with one log append.
+    /// </summary>
+    /// <param name="batch">The batch.</param>
+    /// <param name="options">Write options; default when null.</param>
+    /// <exception cref="ArgumentException">The batch names a column family that does not exist, or holds a range deletion.</exception>
+    /// <exception cref="InvalidOperationException">The batch names a dropped column family.</exception>
+    /// <exception cref="IOException">The log write failed, or an earlier background error stops writes (it carries the cause).</exception>
+    public void Write(WriteBatch batch, WriteOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        options ??= WriteOptions.Default;
+        if (options.Sync && options.DisableWal)
+        {
+            throw new ArgumentException("WriteOptions.Sync and DisableWal cannot be combined.", nameof(options));
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var writer = new Writer(batch, options);
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            ValidateBatchLocked(batch);
+            _writers.Enqueue(writer);
+            while (!writer.Done && _writers.Peek() != writer)
+            {
+                Monitor.Wait(_mutex);
+            }
+
+            if (writer.Done)
+            {
+                if (writer.Error is not null)
+                {
+                    throw Rethrow(writer.Error);
+                }
+
+                return;
+            }
+        }
+
+        CommitGroup(writer);
+        if (writer.Error is not null)
+        {
+            throw Rethrow(writer.Error);
+        }
+    }
+
+    private static IOException Rethrow(Exception error) =>
+        error as IOException ?? new IOException("The write failed: " + error.Message, error);
+
+    /// <summary>As the leader: makes room, takes the queued writes that fit, logs them once, applies them, wakes their writers.</summary>
+    private void CommitGroup(Writer leader)
+    {
+        var group = new List<Writer>();
+        ulong firstSequence;
+        ulong lastSequence;
+        WriteBatch toLog;
+        LogWriter? wal;
+        bool sync = false;
+        Exception? error = null;
+        lock (_mutex)
+        {
+            try
+            {
+                ThrowIfDisposed();
+                ThrowIfBackgroundError();
+                MakeRoomForWriteLocked();
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                FinishGroupLocked([leader], e);
+                return;
+            }
+
+            int bytes = 0;
+            foreach (Writer w in _writers)
+            {
+                if (group.Count > 0 && (w.Options.DisableWal != leader.Options.DisableWal || bytes + w.Batch.DataSize > MaxGroupBytes))
+                {
+                    break;
+                }
+
+                group.Add(w);
+                bytes += w.Batch.DataSize;
+                sync |= w.Options.Sync;
+            }
+
+            firstSequence = _versions.LastSequence + 1;
+            ulong next = firstSequence;
+            foreach (Writer w in group)
+            {
+                w.Batch.SetSequence(next);
+                next += (ulong)w.Batch.Count;
+            }
+
+            lastSequence = next - 1;
+            if (group.Count == 1)
+            {
+                toLog = leader.Batch;
+            }
+            else
+            {
+                _groupBatch.Clear();
+                foreach (Writer w in group)
+                {
+                    _groupBatch.Append(w.Batch);
+                }
+
+                _groupBatch.SetSequence(firstSequence);
+                toLog = _groupBatch;
+            }
+
+            wal = leader.Options.DisableWal ? null : _wal;
+        }
+
+        // Only the leader runs here, so the log and the memtables see one writer at a time.
+        try
+        {
+            if (wal is not null)
+            {
+                wal.AddRecord(toLog.Rep);
+                if (sync)
+                {
+                    wal.Sync();
+                }
+                else
+                {
+                    wal.Flush();
+                }
+            }
+
+            foreach (Writer w in group)
+            {
+                ApplyToMemtables(w.Batch);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = e;
+        }
+
+        lock (_mutex)
+        {
+            if (error is null)
+            {
+                _versions.SetLastSequence(lastSequence); // publishes the group to readers
+            }
+            else
+            {
+                // The log may hold part of the group: stop writing rather than risk a log that disagrees with what we acknowledged.
+                SetBackgroundErrorLocked(error);
+            }
+
+            FinishGroupLocked(group, error);
+        }
+    }
+
+    private void FinishGroupLocked(List<Writer> group, Exception? error)
+    {
+        Debug.Assert(Monitor.IsEntered(_mutex));
+        foreach (Writer w in group)
+        {
+            Writer head = _writers.Dequeue();
+            Debug.Assert(ReferenceEquals(head, w));
+            w.Error = error;
+            w.Done = true;
+        }
+
+        Monitor.PulseAll(_mutex);
+    }
+
+    private void ApplyToMemtables(WriteBatch batch)
+    {
+        var reader = batch.NewReader();
+        ulong sequence = reader.Sequence;
+        while (reader.TryReadNext(out WriteBatchRecord record))
+        {
+            ColumnFamilyData cf = _columnFamilies[record.ColumnFamilyId];
+            cf.Mem.Add(sequence, record.Kind, record.Key, record.Value);
+            sequence++;
+        }
+    }
+
+    /// <summary>Refuses a batch that names an unknown or dropped family, or holds what the engine cannot apply yet.</summary>
+    private void ValidateBatchLocked(WriteBatch batch)
+    {
+        var reader = batch.NewReader();
+        while (reader.TryReadNext(out WriteBatchRecord record))
+        {
+            if (!_columnFamilies.TryGetValue(record.ColumnFamilyId, out ColumnFamilyData? cf))
+            {
+                throw new ArgumentException($"The batch names column family {record.ColumnFamilyId}, which does not exist.", nameof(batch));
+            }
+
+            if (cf.Handle.IsDropped)
+            {
+                throw new InvalidOperationException($"Column family '{cf.Handle.Name}' has been dropped.");
+            }
+
+            if (record.Kind == ValueKind.RangeDeletion)
+            {
+                throw new ArgumentException("DeleteRange is not supported by the database yet.", nameof(batch));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the active memtables immutable when full, waiting (a write stall) while a family already has
+    /// <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> memtables.
+    /// </summary>
+    private void MakeRoomForWriteLocked()
+    {
+        foreach (ColumnFamilyData cf in _columnFamilies.Values)
+        {
+            if (cf.Handle.IsDropped || cf.Mem.ApproximateMemoryUsage < cf.Options.WriteBufferSize)
+            {
+                continue;
+            }
+
+            while (cf.Imm.Count >= cf.Options.MaxWriteBufferNumber - 1)
+            {
+                ThrowIfDisposed();
+                ThrowIfBackgroundError();
+                Monitor.Wait(_mutex);
+            }
+
+            SwitchMemtableLocked(cf);
+        }
+    }
+}
