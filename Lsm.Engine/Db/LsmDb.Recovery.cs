@@ -110,6 +110,11 @@ public sealed partial class LsmDb
                 lastSequence = Math.Max(lastSequence, ReplayBatch(record, logNumber, path, reader.RecordOffset));
             }
 
+            if (reader.TimestampSizes.Count > 0)
+            {
+                throw new NotSupportedException($"The log {path} holds keys with user-defined timestamps, which this engine does not read.");
+            }
+
             _recoveryDroppedRecords += reader.CorruptionsSkipped;
             _recoveryDroppedBytes += reader.DroppedBytes;
             if (reader.StoppedAt is not null)

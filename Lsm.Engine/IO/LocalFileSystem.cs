@@ -114,6 +114,13 @@ internal sealed partial class LocalFileSystem : IFileSystem
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.None);
+            if (OperatingSystem.IsLinux() && !TryTakeRecordLock(stream))
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                stream.Dispose();
+                throw new IOException($"Lock on '{path}' is held by another process (fcntl: {Marshal.GetPInvokeErrorMessage(errno)}).", errno);
+            }
+
             return new FileLock(key, stream);
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
@@ -126,6 +133,18 @@ internal sealed partial class LocalFileSystem : IFileSystem
             Release(key);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Takes a POSIX record lock (<c>fcntl(F_SETLK, F_WRLCK)</c>) on the whole lock file, the kind RocksDB takes, so a
+    /// RocksDB process and this engine exclude each other: the lock .NET takes for <see cref="FileShare.None"/>
+    /// (<c>flock</c>) does not conflict with record locks on Linux.
+    /// </summary>
+    private static bool TryTakeRecordLock(FileStream stream)
+    {
+        var request = new NativeMethods.FlockRecord { Type = NativeMethods.WriteLock, Whence = 0, Start = 0, Length = 0 };
+        int fd = (int)stream.SafeFileHandle.DangerousGetHandle();
+        return NativeMethods.Fcntl(fd, NativeMethods.SetLock, ref request) == 0;
     }
 
     private static void Release(string key)
@@ -197,5 +216,25 @@ internal sealed partial class LocalFileSystem : IFileSystem
 
         [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
         public static partial int Close(int fd);
+
+        /// <summary><c>F_SETLK</c> on Linux (every CPU).</summary>
+        public const int SetLock = 6;
+
+        /// <summary><c>F_WRLCK</c> on Linux.</summary>
+        public const short WriteLock = 1;
+
+        /// <summary>Linux's <c>struct flock</c> on 64-bit CPUs: type, whence, start, length (0 = to the end), pid.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        public struct FlockRecord
+        {
+            public short Type;
+            public short Whence;
+            public long Start;
+            public long Length;
+            public int Pid;
+        }
+
+        [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        public static partial int Fcntl(int fd, int command, ref FlockRecord record);
     }
 }
