@@ -92,7 +92,8 @@ public sealed partial class LsmDb
                 throw new ArgumentException("The default column family cannot be dropped.", nameof(columnFamily));
             }
 
-            // Wait for a flush of this family to finish, so no flush installs files into a dropped family.
+            // No write group may be inserting into its memtable, and no flush may install files into it.
+            WaitForWriteGroupLocked();
             while (cf.Imm.Exists(imm => imm.FlushInProgress))
             {
                 Monitor.Wait(_mutex);
@@ -129,6 +130,7 @@ public sealed partial class LsmDb
 
     private ColumnFamilyData CreateColumnFamilyLocked(string name)
     {
+        WaitForWriteGroupLocked(); // a leader reads the family map outside the mutex
         ColumnFamilyOptions options = _createdOptions.TryGetValue(name, out ColumnFamilyOptions? created) ? created : _options.OptionsFor(name);
         ColumnFamilyState state = _versions.CreateColumnFamily(name, _walNumber, options.Table.Comparator);
         var handle = new ColumnFamilyHandle(state.Id, state.Name) { Owner = this };

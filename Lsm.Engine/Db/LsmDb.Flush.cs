@@ -51,6 +51,7 @@ public sealed partial class LsmDb
             ThrowIfDisposed();
             ColumnFamilyData cf = Resolve(columnFamily);
             ThrowIfBackgroundError();
+            WaitForWriteGroupLocked();
             if (!cf.Mem.IsEmpty)
             {
                 SwitchMemtableLocked(cf);

@@ -13,6 +13,10 @@ public sealed partial class LsmDb
     private readonly Queue<Writer> _writers = new();
     private readonly WriteBatch _groupBatch = new();
 
+    // True while a leader appends to the log and inserts into memtables outside the mutex. Anything that swaps
+    // or frees a memtable or the log from another thread (Flush, DropColumnFamily) waits for it to clear.
+    private bool _groupInFlight;
+
     /// <summary>A write waiting in the queue; the writer at the head is the leader and commits a group.</summary>
     private sealed class Writer(WriteBatch batch, WriteOptions options)
     {
@@ -216,6 +220,7 @@ public sealed partial class LsmDb
             }
 
             wal = leader.Options.DisableWal ? null : _wal;
+            _groupInFlight = true;
         }
 
         // Only the leader runs here, so the log and the memtables see one writer at a time.
@@ -246,6 +251,7 @@ public sealed partial class LsmDb
 
         lock (_mutex)
         {
+            _groupInFlight = false;
             if (error is null)
             {
                 _versions.SetLastSequence(lastSequence); // publishes the group to readers
@@ -257,6 +263,15 @@ public sealed partial class LsmDb
             }
 
             FinishGroupLocked(group, error);
+        }
+    }
+
+    /// <summary>Waits (releasing the mutex) until no write group is applying to memtables outside it.</summary>
+    private void WaitForWriteGroupLocked()
+    {
+        while (_groupInFlight)
+        {
+            Monitor.Wait(_mutex);
         }
     }
 
@@ -280,8 +295,12 @@ public sealed partial class LsmDb
         ulong sequence = reader.Sequence;
         while (reader.TryReadNext(out WriteBatchRecord record))
         {
-            ColumnFamilyData cf = _columnFamilies[record.ColumnFamilyId];
-            cf.Mem.Add(sequence, record.Kind, record.Key, record.Value);
+            // A family dropped after the batch was validated: its writes are discarded, as in RocksDB.
+            if (_columnFamilies.TryGetValue(record.ColumnFamilyId, out ColumnFamilyData? cf))
+            {
+                cf.Mem.Add(sequence, record.Kind, record.Key, record.Value);
+            }
+
             sequence++;
         }
     }
