@@ -51,6 +51,9 @@ public static class LsmCli
     {
         var root = new RootCommand("lsm: inspect, verify and write LsmEngine and RocksDB files.");
         root.Subcommands.Add(SstCommands.Build(stdout, stderr));
+        root.Subcommands.Add(WalCommands.Build(stdout, stderr));
+        root.Subcommands.Add(ManifestCommands.Build(stdout, stderr));
+        root.Subcommands.Add(DbCommands.Build(stdout, stderr));
         return root;
     }
 

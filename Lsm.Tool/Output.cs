@@ -268,4 +268,32 @@ public static class Output
 
         return true;
     }
+
+    /// <summary>An integer option with a default and an inclusive range, validated by the parser.</summary>
+    /// <param name="name">The option's name, e.g. <c>--limit</c>.</param>
+    /// <param name="description">Its help text.</param>
+    /// <param name="defaultValue">The value when the option is absent.</param>
+    /// <param name="min">The smallest value allowed.</param>
+    /// <param name="max">The largest value allowed.</param>
+    /// <returns>The option.</returns>
+    public static System.CommandLine.Option<int> IntOption(string name, string description, int defaultValue, int min, int max)
+    {
+        var option = new System.CommandLine.Option<int>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            HelpName = "N",
+        };
+        option.Validators.Add(result =>
+        {
+            int value = result.GetValueOrDefault<int>();
+            if (value < min || value > max)
+            {
+                result.AddError(max == int.MaxValue
+                    ? Invariant($"{name} must be at least {min}, not {value}.")
+                    : Invariant($"{name} must be between {min} and {max}, not {value}."));
+            }
+        });
+        return option;
+    }
 }

@@ -534,27 +534,6 @@ internal static class SstCommands
     private static Argument<string> FileArgument() =>
         new("file") { Description = "The SST file, LsmEngine's or RocksDB's." };
 
-    private static Option<int> IntOption(string name, string description, int defaultValue, int min, int max)
-    {
-        var option = new Option<int>(name)
-        {
-            Description = description,
-            DefaultValueFactory = _ => defaultValue,
-            HelpName = "N",
-        };
-        option.Validators.Add(result =>
-        {
-            int value = result.GetValueOrDefault<int>();
-            if (value < min || value > max)
-            {
-                result.AddError(max == int.MaxValue
-                    ? Invariant($"{name} must be at least {min}, not {value}.")
-                    : Invariant($"{name} must be between {min} and {max}, not {value}."));
-            }
-        });
-        return option;
-    }
-
     private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Num(ulong value) => value.ToString(CultureInfo.InvariantCulture);

@@ -15,7 +15,7 @@ public sealed partial class LsmDb
     /// <c>rocksdb.estimate-num-keys</c>, <c>rocksdb.num-immutable-mem-table</c>, <c>rocksdb.mem-table-flush-pending</c>,
     /// <c>rocksdb.cur-size-active-mem-table</c>, <c>rocksdb.cur-size-all-mem-tables</c>, <c>rocksdb.num-files-at-level&lt;N&gt;</c>,
     /// <c>rocksdb.total-sst-files-size</c>, <c>rocksdb.live-sst-files-size</c>, <c>rocksdb.background-errors</c>,
-    /// <c>rocksdb.num-running-flushes</c>, <c>rocksdb.num-snapshots</c>, <c>rocksdb.num-live-versions</c>,
+    /// <c>rocksdb.num-running-flushes</c>, <c>rocksdb.num-snapshots</c>,
     /// and <c>lsm.wal-recovery-dropped-records</c> / <c>lsm.wal-recovery-dropped-bytes</c> (what a tolerant recovery mode skipped).
     /// </summary>
     /// <param name="name">The property name.</param>
