@@ -16,8 +16,8 @@ public sealed record DbOptions
     public bool ErrorIfExists { get; init; }
 
     /// <summary>
-    /// Verify every table file named by the MANIFEST when opening (exists, has its recorded size, its footer
-    /// reads). Slower opens, earlier detection. Default: true, as RocksDB's paranoid_checks.
+    /// Verify every table file named by the MANIFEST when opening (it exists and has its recorded size).
+    /// Slower opens, earlier detection. Default: true, as RocksDB's paranoid_checks.
     /// </summary>
     public bool ParanoidChecks { get; init; } = true;
 

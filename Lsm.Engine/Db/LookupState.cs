@@ -89,7 +89,14 @@ internal ref struct LookupState
         }
 
         _operands!.Reverse(); // oldest first
-        return _mergeOperator.FullMerge(Key, existing, _operands);
+        // Not "existing", nor "existing is null ? null : ...": the null literal converts through ReadOnlyMemory's
+        // implicit conversion from arrays into an empty, present value.
+        ReadOnlyMemory<byte>? baseValue = null;
+        if (existing is not null)
+        {
+            baseValue = existing;
+        }
+        return _mergeOperator.FullMerge(Key, baseValue, _operands);
     }
 
     private void SetResult(ReadOnlySpan<byte> value)

@@ -73,18 +73,41 @@ public sealed partial class LsmDb
         ulong newLog = _walNumber;
         if (_wal is not null && _wal.Length > 0)
         {
-            // A new log, so the old one becomes obsolete once every family has flushed what it holds.
+            // A new log, so the old one becomes obsolete once every family has flushed what it holds. The old
+            // log is synced first: a later synced write in the new log must never survive a crash that loses
+            // earlier writes still unsynced in the old one (recovery must yield a prefix of history). The new
+            // log's name is made durable before any write can be acknowledged in it.
             newLog = _versions.NewFileNumber();
             var next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
-            _wal.Flush();
+            _fs.SyncDirectory(Path);
+            _wal.Sync();
             _wal.Dispose();
             _wal = next;
             _walNumber = newLog;
+            AdvanceIdleFamiliesLocked(cf, newLog);
         }
 
         cf.Imm.Add(new ImmutableMemTable(cf.Mem, newLog));
         cf.Mem = NewMemTable(cf.Options);
         Monitor.PulseAll(_mutex);
+    }
+
+    /// <summary>
+    /// Families with nothing in memory need no old log: move their log number to the new one (as RocksDB does at
+    /// each switch), so old logs do not pile up behind an idle family.
+    /// </summary>
+    private void AdvanceIdleFamiliesLocked(ColumnFamilyData switching, ulong newLog)
+    {
+        var edits = new List<(uint ColumnFamilyId, VersionEdit Edit)>();
+        foreach (ColumnFamilyData other in _columnFamilies.Values)
+        {
+            if (other != switching && other.Mem.IsEmpty && other.Imm.Count == 0 && other.State.LogNumber < newLog)
+            {
+                edits.Add((other.Id, new VersionEdit { LogNumber = newLog }));
+            }
+        }
+
+        _versions.LogAndApply(edits, atomicGroup: false);
     }
 
     private void FlushLoop()

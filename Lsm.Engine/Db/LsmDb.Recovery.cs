@@ -29,28 +29,31 @@ public sealed partial class LsmDb
             }
 
             DefaultColumnFamily = _columnFamilies[0].Handle;
-            ReplayLogs();
+            var edits = new Dictionary<uint, VersionEdit>();
+            ReplayLogs(edits);
 
             _walNumber = _versions.NewFileNumber();
             _wal = new LogWriter(_fs.Create(FilePath(DbFileName.Log(_walNumber))));
             _fs.SyncDirectory(Path);
 
-            var edits = new List<(uint ColumnFamilyId, VersionEdit Edit)>();
             foreach (ColumnFamilyData cf in _columnFamilies.Values)
             {
-                var edit = new VersionEdit { LogNumber = _walNumber, LastSequence = _versions.LastSequence };
-                if (!cf.Mem.IsEmpty)
-                {
-                    FileMetadata file = WriteLevel0Table(cf, cf.Mem);
-                    edit.AddFile(0, file);
-                    cf.Mem.Unref();
-                    cf.Mem = NewMemTable(cf.Options);
-                }
-
-                edits.Add((cf.Id, edit));
+                FlushReplayedMemtable(cf, edits);
+                VersionEdit edit = edits.TryGetValue(cf.Id, out VersionEdit? e) ? e : edits[cf.Id] = new VersionEdit();
+                edit.LogNumber = _walNumber;
+                edit.LastSequence = _versions.LastSequence;
             }
 
-            _versions.LogAndApply(edits, atomicGroup: false);
+            var all = new List<(uint ColumnFamilyId, VersionEdit Edit)>();
+            foreach ((uint id, VersionEdit edit) in edits)
+            {
+                all.Add((id, edit));
+            }
+
+            // One atomic group: the replayed tables and the new log number become durable together.
+            _versions.LogAndApply(all, atomicGroup: true);
+            ForgetReplayedLogsLocked();
+            OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
 
             foreach ((string name, ColumnFamilyOptions _) in _options.ColumnFamilies)
             {
@@ -70,6 +73,56 @@ public sealed partial class LsmDb
         }
     }
 
+    /// <summary>
+    /// When RocksDB tracked its logs in the MANIFEST (track_and_verify_wals_in_manifest), records that the replayed
+    /// logs are gone, in an edit of its own as RocksDB does; otherwise RocksDB's next open would miss them.
+    /// </summary>
+    private void ForgetReplayedLogsLocked()
+    {
+        ulong max = 0;
+        foreach (ulong number in _versions.TrackedWals.Keys)
+        {
+            max = Math.Max(max, number);
+        }
+
+        if (max > 0)
+        {
+            _versions.LogAndApply(0, new VersionEdit { WalDeletionBefore = Math.Min(max + 1, _walNumber) });
+        }
+    }
+
+    /// <summary>Writes a family's replayed memtable to a level-0 table, to be recorded with the recovery edit.</summary>
+    private void FlushReplayedMemtable(ColumnFamilyData cf, Dictionary<uint, VersionEdit> edits)
+    {
+        if (cf.Mem.IsEmpty)
+        {
+            return;
+        }
+
+        FileMetadata file = WriteLevel0Table(cf, cf.Mem);
+        if (!edits.TryGetValue(cf.Id, out VersionEdit? edit))
+        {
+            edits[cf.Id] = edit = new VersionEdit();
+        }
+
+        edit.AddFile(0, file);
+        cf.Mem.Unref();
+        cf.Mem = NewMemTable(cf.Options);
+    }
+
+    /// <summary>The OPTIONS file text for the current options of every open family, default first.</summary>
+    private string RenderOptionsLocked()
+    {
+        var families = new List<(string Name, ColumnFamilyOptions Options)>();
+        foreach (ColumnFamilyData cf in _columnFamilies.Values)
+        {
+            families.Add((cf.Handle.Name, cf.Options));
+        }
+
+        families.Sort((a, b) => a.Name == ColumnFamilyHandle.DefaultName ? -1 : b.Name == ColumnFamilyHandle.DefaultName ? 1 : 0);
+        return OptionsFile.Render(_options, families);
+    }
+
     private ColumnFamilyData AddColumnFamilyData(ColumnFamilyState state)
     {
         ColumnFamilyOptions options = _createdOptions.TryGetValue(state.Name, out ColumnFamilyOptions? created) ? created : _options.OptionsFor(state.Name);
@@ -84,7 +137,7 @@ public sealed partial class LsmDb
         new(new InternalKeyComparator(options.Table.Comparator), (int)Math.Clamp(options.WriteBufferSize / 8, Arena.MinChunkSize, Arena.DefaultChunkSize));
 
     /// <summary>Replays, in order, every log at or after the oldest one a column family still needs.</summary>
-    private void ReplayLogs()
+    private void ReplayLogs(Dictionary<uint, VersionEdit> edits)
     {
         ulong minLog = _versions.MinLiveLogNumber();
         ulong prevLog = _versions.PrevLogNumber;
@@ -108,6 +161,13 @@ public sealed partial class LsmDb
             while (reader.TryReadRecord(_options.WalRecoveryMode, out ReadOnlySpan<byte> record))
             {
                 lastSequence = Math.Max(lastSequence, ReplayBatch(record, logNumber, path, reader.RecordOffset));
+                foreach (ColumnFamilyData cf in _columnFamilies.Values)
+                {
+                    if (cf.Mem.ApproximateMemoryUsage >= cf.Options.WriteBufferSize)
+                    {
+                        FlushReplayedMemtable(cf, edits); // a log larger than memory replays in pieces
+                    }
+                }
             }
 
             if (reader.TimestampSizes.Count > 0)
@@ -139,6 +199,7 @@ public sealed partial class LsmDb
         var reader = new WriteBatchReader(record);
         ulong sequence = reader.Sequence;
         ulong first = sequence;
+        uint count = reader.Count;
         try
         {
             while (reader.TryReadNext(out WriteBatchRecord r))
@@ -161,7 +222,12 @@ public sealed partial class LsmDb
             throw new CorruptionException($"bad write batch: {e.Reason}", file, offset, e);
         }
 
-        return sequence == first ? first : sequence - 1;
+        if (sequence - first != count)
+        {
+            throw new CorruptionException($"write batch holds {sequence - first} records but its header counts {count}", file, offset);
+        }
+
+        return count == 0 ? first - 1 : first + count - 1;
     }
 
     private string FilePath(string name) => System.IO.Path.Join(Path, name);

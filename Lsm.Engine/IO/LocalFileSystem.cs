@@ -17,8 +17,8 @@ namespace Lsm.Engine.IO;
 /// <c>flock(LOCK_EX | LOCK_NB)</c> on Unix and a sharing violation on Windows, so other processes (and other
 /// handles in this one) are kept out. A process-wide registry of held paths backs it up, so a second lock in this
 /// process fails with a clear message even where the OS would allow it (file systems without <c>flock</c>, or
-/// <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> set). <c>flock</c> locks do not conflict with the <c>fcntl</c> record
-/// locks RocksDB takes, so this lock does not keep a RocksDB process out of the same directory.
+/// <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> set). On Linux it also takes the <c>fcntl</c> record lock RocksDB takes
+/// (<c>flock</c> and record locks ignore each other), so a RocksDB process and this engine keep each other out.
 /// </para>
 /// </remarks>
 internal sealed partial class LocalFileSystem : IFileSystem

@@ -55,9 +55,10 @@ internal sealed partial class VersionSet
             bool delete = type switch
             {
                 DbFileType.Table => !live.Contains(number),
-                DbFileType.Manifest => number != manifest,
+                DbFileType.Manifest => number < manifest, // a newer one may be what CURRENT names after an interrupted switch
                 DbFileType.WriteAheadLog => number < minLog && number != _prevLogNumber,
-                DbFileType.Temp or DbFileType.OptionsTemp => true,
+                DbFileType.Temp => true,
+                DbFileType.OptionsTemp => false, // RocksDB never deletes OPTIONS temp files; one may be being written
                 _ => false,
             };
             if (type == DbFileType.Options)

@@ -111,7 +111,7 @@ internal sealed partial class VersionSet
             }
         }
 
-        var set = new VersionSet(fs, dbPath, options, replay.DbId ?? "")
+        var set = new VersionSet(fs, dbPath, options, replay.DbId ?? ReadIdentity(fs, dbPath))
         {
             _manifestFileNumber = manifestNumber,
             _manifestFileSize = manifestSize,
@@ -207,5 +207,20 @@ internal sealed partial class VersionSet
         }
 
         return cf;
+    }
+
+    /// <summary>The db id in the IDENTITY file, for MANIFESTs written before RocksDB recorded it; empty when absent.</summary>
+    private static string ReadIdentity(IFileSystem fs, string dbPath)
+    {
+        string path = Path.Join(dbPath, DbFileName.Identity);
+        if (!fs.FileExists(path))
+        {
+            return "";
+        }
+
+        using IRandomAccessFile file = fs.OpenRead(path);
+        byte[] bytes = new byte[Math.Min(file.Length, 4096)];
+        int n = file.Read(0, bytes);
+        return System.Text.Encoding.UTF8.GetString(bytes, 0, n).Trim();
     }
 }
