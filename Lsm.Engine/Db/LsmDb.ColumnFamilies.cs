@@ -71,7 +71,10 @@ public sealed partial class LsmDb
                 _createdOptions[name] = options;
             }
 
-            return CreateColumnFamilyLocked(name).Handle;
+            ColumnFamilyHandle handle = CreateColumnFamilyLocked(name).Handle;
+            OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
+            DeleteObsoleteFilesLocked();
+            return handle;
         }
     }
 
@@ -109,6 +112,7 @@ public sealed partial class LsmDb
             }
 
             cf.Imm.Clear();
+            OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
             DeleteObsoleteFilesLocked();
         }
     }

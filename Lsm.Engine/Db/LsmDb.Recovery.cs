@@ -53,7 +53,6 @@ public sealed partial class LsmDb
             // One atomic group: the replayed tables and the new log number become durable together.
             _versions.LogAndApply(all, atomicGroup: true);
             ForgetReplayedLogsLocked();
-            OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
 
             foreach ((string name, ColumnFamilyOptions _) in _options.ColumnFamilies)
             {
@@ -69,6 +68,7 @@ public sealed partial class LsmDb
                 }
             }
 
+            OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
             DeleteObsoleteFilesLocked();
         }
     }
