@@ -1,0 +1,110 @@
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace Lsm.Engine.Bench.Db;
+
+/// <summary>Writes a run's options and results as JSON (<c>--json FILE</c>).</summary>
+internal static class DbBenchJson
+{
+    public static void Write(string path, string commandLine, DbBenchOptions o, List<WorkloadResult> results)
+    {
+        using FileStream file = File.Create(path);
+        using var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("command", "db " + commandLine);
+        json.WriteString("timestamp", DateTimeOffset.UtcNow);
+
+        json.WriteStartObject("machine");
+        json.WriteNumber("processors", Environment.ProcessorCount);
+        json.WriteString("os", RuntimeInformation.OSDescription);
+        json.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+        json.WriteBoolean("serverGc", GCSettings.IsServerGC);
+        json.WriteEndObject();
+
+        json.WriteStartObject("options");
+        json.WriteString("benchmarks", string.Join(',', o.Benchmarks));
+        json.WriteNumber("num", o.Num);
+        json.WriteNumber("reads", o.Reads);
+        json.WriteNumber("keySize", BenchData.KeyLength);
+        json.WriteNumber("valueSize", o.ValueSize);
+        json.WriteNumber("threads", o.Threads);
+        json.WriteNumber("writeBufferMb", o.WriteBufferMb);
+        json.WriteBoolean("sync", o.Sync);
+        json.WriteString("writeApi", o.WriteApi.ToString().ToLowerInvariant());
+        json.WriteNumber("seekNexts", o.SeekNexts);
+        json.WriteNumber("rocksDbBlockCacheMb", o.RocksDbBlockCacheMb);
+        json.WriteBoolean("rocksDbCompaction", o.RocksDbCompaction);
+        json.WriteBoolean("scaling", o.Scaling);
+        if (o.Scaling)
+        {
+            json.WriteNumber("syncNum", o.SyncNum);
+            json.WriteString("scalingThreads", string.Join(',', o.ScalingThreads));
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartArray("results");
+        foreach (WorkloadResult r in results)
+        {
+            json.WriteStartObject();
+            json.WriteString("engine", r.Engine);
+            json.WriteString("workload", r.Workload);
+            json.WriteNumber("threads", r.Threads);
+            json.WriteBoolean("sync", r.Sync);
+            json.WriteNumber("ops", r.Ops);
+            json.WriteNumber("seconds", Math.Round(r.Seconds, 6));
+            json.WriteNumber("opsPerSec", Math.Round(r.OpsPerSecond, 1));
+            json.WriteNumber("mbPerSec", Math.Round(r.MegabytesPerSecond, 2));
+            json.WriteNumber("p50Us", Math.Round(r.P50Micros, 3));
+            json.WriteNumber("p99Us", Math.Round(r.P99Micros, 3));
+            json.WriteNumber("p999Us", Math.Round(r.P999Micros, 3));
+            json.WriteNumber("maxUs", Math.Round(r.MaxMicros, 1));
+            json.WriteNumber("allocBytesPerOp", Math.Round(r.AllocatedBytesPerOp, 1));
+            json.WriteNumber("processAllocBytesPerOp", Math.Round(r.ProcessAllocatedBytesPerOp, 1));
+            json.WriteNumber("gen0", r.Gen0);
+            json.WriteNumber("gen1", r.Gen1);
+            json.WriteNumber("gen2", r.Gen2);
+            if (r.Found >= 0)
+            {
+                json.WriteNumber("found", r.Found);
+            }
+
+            json.WriteNumber("errors", r.Errors);
+            json.WriteStartObject("before");
+            json.WriteNumber("level0Files", r.Before.Level0Files);
+            json.WriteNumber("files", r.Before.TotalFiles);
+            json.WriteNumber("memtableBytes", r.Before.MemtableBytes);
+            json.WriteNumber("sstBytes", r.Before.TableBytes);
+            if (r.ReopenMillis > 0)
+            {
+                json.WriteNumber("reopenMs", Math.Round(r.ReopenMillis, 1));
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartArray("oursOverRocksDb");
+        foreach ((WorkloadResult ours, WorkloadResult theirs) in DbBench.Pairs(results))
+        {
+            json.WriteStartObject();
+            json.WriteString("workload", ours.Workload);
+            json.WriteNumber("threads", ours.Threads);
+            json.WriteBoolean("sync", ours.Sync);
+            json.WriteNumber("opsPerSecRatio", Math.Round(ours.OpsPerSecond / theirs.OpsPerSecond, 4));
+            if (theirs.P50Micros > 0 && theirs.P99Micros > 0)
+            {
+                json.WriteNumber("p50Ratio", Math.Round(ours.P50Micros / theirs.P50Micros, 4));
+                json.WriteNumber("p99Ratio", Math.Round(ours.P99Micros / theirs.P99Micros, 4));
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}

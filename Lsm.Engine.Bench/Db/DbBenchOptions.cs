@@ -1,0 +1,283 @@
+using System.Globalization;
+
+namespace Lsm.Engine.Bench.Db;
+
+/// <summary>How a session writes one key.</summary>
+internal enum WriteApi
+{
+    /// <summary>A reused one-entry write batch and Write, as db_bench does.</summary>
+    Batch,
+
+    /// <summary>The engine's Put (which builds a batch per call).</summary>
+    Put,
+}
+
+/// <summary>Which engines a run measures.</summary>
+internal enum EngineChoice
+{
+    Lsm,
+    RocksDb,
+    Both,
+
+    /// <summary>Both when the RocksDB native library loads, otherwise ours alone.</summary>
+    Auto,
+}
+
+/// <summary>The options of the <c>db</c> command, parsed from db_bench-style arguments.</summary>
+internal sealed record DbBenchOptions
+{
+    public const string DefaultBenchmarks = "fillseq,fillrandom,overwrite,readrandom,readmissing,seekrandom,readseq,readrandom-reopen";
+
+    public const string Usage = """
+        usage: db [--benchmarks LIST] [--num N] [--reads N] [--value-size B] [--threads T] [--write-buffer-mb M]
+                  [--sync] [--db DIR] [--json FILE] [--engine lsm|rocksdb|both|auto] [--write-api batch|put]
+                  [--seek-nexts K] [--rocksdb-block-cache-mb M] [--rocksdb-compaction] [--no-warmup] [--seed S]
+               db --scaling [--num N] [--sync-num N] [--scaling-threads 1,2,4] [--engine ...] [--json FILE] ...
+
+          db_bench-style workloads on a whole database: 16-byte keys, values of --value-size bytes (default 100) that
+          compress to about half, write buffer --write-buffer-mb MiB (default 64), Bloom 10 bits/key, LZ4, 4 KiB blocks,
+          WAL on (fsync per write group only with --sync).
+
+          --benchmarks   comma-separated, run in order (default: fillseq,fillrandom,overwrite,readrandom,readmissing,
+                         seekrandom,readseq,readrandom-reopen):
+                           fillseq            keys 0..num-1 in order into a new database
+                           fillrandom         num random keys (uniform over 0..num-1, with repeats) into a new database
+                           overwrite          num random keys into the existing database
+                           readrandom         --reads random point reads (hits and misses as the fills left them)
+                           readrandom-reopen  flush, close and reopen (everything in tables), then readrandom
+                           readmissing        --reads reads of absent keys that sort between present ones
+                           seekrandom         --reads iterator creations + seeks to a random key + --seek-nexts nexts (10)
+                           readseq            one scan over the whole database
+                           reopen             flush, close and reopen (no row)
+          --num N        keys (default 1,000,000; 200,000 when run with no arguments at all)
+          --reads N      operations of the read benchmarks (default --num)
+          --threads T    threads that split every workload (default 1)
+          --engine       lsm (default), rocksdb, both (prints ours/RocksDB ratios), auto (both if RocksDB loads)
+          --write-api    batch (default: reused one-entry WriteBatch, like db_bench) or put (the engine's Put)
+          --db DIR       keep databases in DIR/lsm and DIR/rocksdb (default: a temporary directory, deleted after)
+          --json FILE    also write every result as JSON
+          --rocksdb-block-cache-mb M, --rocksdb-compaction
+                         RocksDB block cache (default 0: none, like ours) and automatic compaction (default off, like ours)
+          --no-warmup    skip the unreported warm-up round (JIT) before each engine
+          --scaling      writer scaling instead: fillrandom with 1, 2 and 4 writer threads, without sync (--num ops,
+                         default 200,000) and with sync (--sync-num ops, default 5,000), fresh database each time
+        """;
+
+    public string[] Benchmarks { get; init; } = DefaultBenchmarks.Split(',');
+
+    public long Num { get; init; } = 1_000_000;
+
+    public long? ReadsOverride { get; init; }
+
+    public long Reads => ReadsOverride ?? Num;
+
+    public int ValueSize { get; init; } = BenchData.ValueLength;
+
+    public int Threads { get; init; } = 1;
+
+    public int WriteBufferMb { get; init; } = 64;
+
+    public bool Sync { get; init; }
+
+    public string? Directory { get; init; }
+
+    public string? JsonPath { get; init; }
+
+    public EngineChoice Engine { get; init; } = EngineChoice.Lsm;
+
+    public WriteApi WriteApi { get; init; } = WriteApi.Batch;
+
+    public int SeekNexts { get; init; } = 10;
+
+    public int RocksDbBlockCacheMb { get; init; }
+
+    public bool RocksDbCompaction { get; init; }
+
+    public bool Warmup { get; init; } = true;
+
+    public ulong Seed { get; init; } = 301;
+
+    public bool Scaling { get; init; }
+
+    public long SyncNum { get; init; } = 5_000;
+
+    public int[] ScalingThreads { get; init; } = [1, 2, 4];
+
+    /// <summary>The short default set the bench runs with no arguments: 200,000 keys, both engines if RocksDB loads.</summary>
+    public static DbBenchOptions ShortDefault { get; } = new() { Num = 200_000, Engine = EngineChoice.Auto };
+
+    private static readonly string[] Known =
+        ["fillseq", "fillrandom", "overwrite", "readrandom", "readrandom-reopen", "readmissing", "seekrandom", "readseq", "reopen"];
+
+    /// <summary>Parses <paramref name="args"/>; returns null and writes the reason to <paramref name="error"/> when they are bad.</summary>
+    public static DbBenchOptions? Parse(ReadOnlySpan<string> args, out string? error)
+    {
+        error = null;
+        if (args.IsEmpty)
+        {
+            return ShortDefault;
+        }
+
+        var o = new DbBenchOptions();
+        bool numGiven = false;
+        try
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                string arg = args[i];
+                string? inline = null;
+                int eq = arg.IndexOf('=', StringComparison.Ordinal);
+                if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+                {
+                    inline = arg[(eq + 1)..];
+                    arg = arg[..eq];
+                }
+
+                string Value(ReadOnlySpan<string> a, ref int index)
+                {
+                    if (inline is not null)
+                    {
+                        return inline;
+                    }
+
+                    if (index + 1 >= a.Length)
+                    {
+                        throw new FormatException($"{arg} needs a value");
+                    }
+
+                    return a[++index];
+                }
+
+                switch (arg)
+                {
+                    case "--benchmarks":
+                        o = o with { Benchmarks = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                        break;
+                    case "--num":
+                        o = o with { Num = ParseCount(Value(args, ref i), arg) };
+                        numGiven = true;
+                        break;
+                    case "--reads":
+                        o = o with { ReadsOverride = ParseCount(Value(args, ref i), arg) };
+                        break;
+                    case "--value-size":
+                        o = o with { ValueSize = checked((int)ParseCount(Value(args, ref i), arg)) };
+                        break;
+                    case "--threads":
+                        o = o with { Threads = checked((int)ParseCount(Value(args, ref i), arg)) };
+                        break;
+                    case "--write-buffer-mb":
+                        o = o with { WriteBufferMb = checked((int)ParseCount(Value(args, ref i), arg)) };
+                        break;
+                    case "--sync":
+                        o = o with { Sync = true };
+                        break;
+                    case "--db":
+                        o = o with { Directory = Value(args, ref i) };
+                        break;
+                    case "--json":
+                        o = o with { JsonPath = Value(args, ref i) };
+                        break;
+                    case "--engine":
+                        o = o with
+                        {
+                            Engine = Value(args, ref i) switch
+                            {
+                                "lsm" => EngineChoice.Lsm,
+                                "rocksdb" => EngineChoice.RocksDb,
+                                "both" => EngineChoice.Both,
+                                "auto" => EngineChoice.Auto,
+                                string other => throw new FormatException($"unknown engine '{other}' (lsm, rocksdb, both, auto)"),
+                            },
+                        };
+                        break;
+                    case "--write-api":
+                        o = o with
+                        {
+                            WriteApi = Value(args, ref i) switch
+                            {
+                                "batch" => WriteApi.Batch,
+                                "put" => WriteApi.Put,
+                                string other => throw new FormatException($"unknown write API '{other}' (batch, put)"),
+                            },
+                        };
+                        break;
+                    case "--seek-nexts":
+                        o = o with { SeekNexts = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
+                        break;
+                    case "--rocksdb-block-cache-mb":
+                        o = o with { RocksDbBlockCacheMb = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
+                        break;
+                    case "--rocksdb-compaction":
+                        o = o with { RocksDbCompaction = true };
+                        break;
+                    case "--no-warmup":
+                        o = o with { Warmup = false };
+                        break;
+                    case "--seed":
+                        o = o with { Seed = (ulong)ParseCount(Value(args, ref i), arg, allowZero: true) };
+                        break;
+                    case "--scaling":
+                        o = o with { Scaling = true };
+                        break;
+                    case "--sync-num":
+                        o = o with { SyncNum = ParseCount(Value(args, ref i), arg) };
+                        break;
+                    case "--scaling-threads":
+                        o = o with
+                        {
+                            ScalingThreads = [.. Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                                .Select(t => checked((int)ParseCount(t, arg)))],
+                        };
+                        break;
+                    default:
+                        throw new FormatException($"unknown argument '{args[i]}'");
+                }
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            error = e.Message;
+            return null;
+        }
+
+        if (o.Scaling && !numGiven)
+        {
+            o = o with { Num = 200_000 };
+        }
+
+        foreach (string b in o.Benchmarks)
+        {
+            if (!Known.Contains(b))
+            {
+                error = $"unknown benchmark '{b}' (known: {string.Join(", ", Known)})";
+                return null;
+            }
+        }
+
+        if (o.Threads > 256 || o.ScalingThreads.Any(t => t > 256))
+        {
+            error = "at most 256 threads";
+            return null;
+        }
+
+        if (o.Num >= 10_000_000_000_000L)
+        {
+            error = "--num must be below 10^13 (13-digit keys)";
+            return null;
+        }
+
+        return o;
+    }
+
+    private static long ParseCount(string text, string name, bool allowZero = false)
+    {
+        if (!long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out long value)
+            || value < 0 || (value == 0 && !allowZero))
+        {
+            throw new FormatException($"{name}: '{text}' is not a {(allowZero ? "non-negative" : "positive")} whole number");
+        }
+
+        return value;
+    }
+}

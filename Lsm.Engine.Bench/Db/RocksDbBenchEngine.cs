@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using RocksDbSharp;
+
+namespace Lsm.Engine.Bench.Db;
+
+using RocksDbOptions = RocksDbSharp.DbOptions;
+using RocksReadOptions = RocksDbSharp.ReadOptions;
+using RocksWriteBatch = RocksDbSharp.WriteBatch;
+using RocksWriteOptions = RocksDbSharp.WriteOptions;
+
+/// <summary>
+/// Native RocksDB through its .NET binding (RocksDbSharp), set up as much like <see cref="LsmBenchEngine"/> as
+/// the engines allow: same write buffer size and count, 4 KiB blocks, full Bloom filter of 10 bits/key, LZ4,
+/// XXH3 checksums, format version 6, WAL on (synced only when asked). By default automatic compaction is off
+/// and there is no block cache, because our engine has neither (<c>--rocksdb-compaction</c>,
+/// <c>--rocksdb-block-cache-mb</c> turn them on). The hot paths call the C API directly (pinned gets,
+/// raw iterators) so the binding adds no managed allocation per operation.
+/// </summary>
+internal sealed class RocksDbBenchEngine : IBenchEngine
+{
+    private const int ChecksumXxh3 = 4;
+
+    private readonly string _path;
+    private readonly DbBenchOptions _settings;
+    private readonly RocksDbOptions _options;
+    private readonly BlockBasedTableOptions _table;
+    private readonly Cache? _cache;
+    private RocksDb? _db;
+
+    public RocksDbBenchEngine(string path, DbBenchOptions settings)
+    {
+        _path = path;
+        _settings = settings;
+        _table = new BlockBasedTableOptions()
+            .SetBlockSize(4096)
+            .SetFormatVersion(6)
+            .SetFilterPolicy(BloomFilterPolicy.Create(10, false));
+        Native.Instance.rocksdb_block_based_options_set_checksum(_table.Handle, (char)ChecksumXxh3);
+        if (settings.RocksDbBlockCacheMb > 0)
+        {
+            _cache = Cache.CreateLru((ulong)settings.RocksDbBlockCacheMb * 1024 * 1024);
+            _table.SetBlockCache(_cache);
+        }
+        else
+        {
+            _table.SetNoBlockCache(true);
+        }
+
+        _options = new RocksDbOptions()
+            .SetCreateIfMissing(true)
+            .SetWriteBufferSize((ulong)settings.WriteBufferMb * 1024 * 1024)
+            .SetMaxWriteBufferNumber(2)
+            .SetCompression(Compression.Lz4)
+            .SetBlockBasedTableFactory(_table)
+            .SetDisableAutoCompactions(settings.RocksDbCompaction ? 0 : 1);
+    }
+
+    public string Name => "rocksdb";
+
+    public bool IsOpen => _db is not null;
+
+    private RocksDb Db => _db ?? throw new InvalidOperationException("No database is open.");
+
+    /// <summary>Whether the native library loads; the reason when it does not.</summary>
+    public static bool TryLoad(out string? error)
+    {
+        try
+        {
+            Probe();
+            error = null;
+            return true;
+        }
+#pragma warning disable CA1031 // any failure to load the native library means: run without RocksDB
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error = e.GetBaseException().Message;
+            return false;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Probe()
+    {
+        var options = new RocksWriteOptions();
+        GC.KeepAlive(options.Handle);
+    }
+
+    /// <summary>The RocksDB version the native library reports, or null.</summary>
+    public static string? Version()
+    {
+        try
+        {
+            return typeof(RocksDb).Assembly.GetName().Version?.ToString();
+        }
+#pragma warning disable CA1031
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
+    public void OpenFresh()
+    {
+        Close();
+        if (Directory.Exists(_path))
+        {
+            Directory.Delete(_path, recursive: true);
+        }
+
+        Directory.CreateDirectory(_path);
+        _db = RocksDb.Open(_options, _path);
+    }
+
+    public void EnsureOpen()
+    {
+        if (_db is null)
+        {
+            Directory.CreateDirectory(_path);
+            _db = RocksDb.Open(_options, _path);
+        }
+    }
+
+    public void Reopen()
+    {
+        EnsureOpen();
+        Db.Flush(new FlushOptions().SetWaitForFlush(true));
+
+        Close();
+        _db = RocksDb.Open(_options, _path);
+    }
+
+    public bool WaitForBackgroundWork(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        // With automatic compaction off, compaction-pending can stay 1 for ever (level 0 over its trigger): ignore it then.
+        while (Property("rocksdb.num-immutable-mem-table") + Property("rocksdb.num-running-flushes")
+            + Property("rocksdb.num-running-compactions") + (_settings.RocksDbCompaction ? Property("rocksdb.compaction-pending") : 0) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            Thread.Sleep(5);
+        }
+
+        return true;
+    }
+
+    public EngineState State()
+    {
+        int files = 0;
+        for (int level = 0; level < 7; level++)
+        {
+            files += (int)Property(FormattableString.Invariant($"rocksdb.num-files-at-level{level}"));
+        }
+
+        return new EngineState(
+            (int)Property("rocksdb.num-files-at-level0"),
+            files,
+            Property("rocksdb.cur-size-all-mem-tables"),
+            Property("rocksdb.total-sst-files-size"));
+    }
+
+    public IBenchSession NewSession(bool sync) => new Session(Db, sync, _settings.WriteApi == WriteApi.Put);
+
+    public void Dispose()
+    {
+        // The options, table options and cache free their native halves in their finalizers.
+        Close();
+        GC.KeepAlive(_table);
+        GC.KeepAlive(_cache);
+        GC.KeepAlive(_options);
+    }
+
+    private void Close()
+    {
+        _db?.Dispose();
+        _db = null;
+    }
+
+    private long Property(string name) =>
+        Db.GetProperty(name) is string text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
+
+    private sealed unsafe class Session : IBenchSession
+    {
+        private readonly RocksDb _db;
+        private readonly IntPtr _handle;
+        private readonly RocksWriteOptions _writeOptions;
+        private readonly RocksReadOptions _readOptions = new();
+        private readonly RocksWriteBatch _batch = new();
+        private readonly bool _usePut;
+        private IntPtr _cursor;
+
+        public Session(RocksDb db, bool sync, bool usePut)
+        {
+            _db = db;
+            _handle = db.Handle;
+            _writeOptions = new RocksWriteOptions().SetSync(sync);
+            _usePut = usePut;
+        }
+
+        public bool CursorValid => Native.Instance.rocksdb_iter_valid(_cursor) != 0;
+
+        public ReadOnlySpan<byte> CursorKey
+        {
+            get
+            {
+                IntPtr key = Native.Instance.rocksdb_iter_key(_cursor, out UIntPtr length);
+                return new ReadOnlySpan<byte>((void*)key, (int)length);
+            }
+        }
+
+        public ReadOnlySpan<byte> CursorValue
+        {
+            get
+            {
+                IntPtr value = Native.Instance.rocksdb_iter_value(_cursor, out UIntPtr length);
+                return new ReadOnlySpan<byte>((void*)value, (int)length);
+            }
+        }
+
+        public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+        {
+            fixed (byte* k = key)
+            fixed (byte* v = value)
+            {
+                if (_usePut)
+                {
+                    Native.Instance.rocksdb_put(_handle, _writeOptions.Handle, k, (UIntPtr)key.Length, v, (UIntPtr)value.Length);
+                    return;
+                }
+
+                Native.Instance.rocksdb_writebatch_clear(_batch.Handle);
+                Native.Instance.rocksdb_writebatch_put(_batch.Handle, k, (UIntPtr)key.Length, v, (UIntPtr)value.Length);
+                Native.Instance.rocksdb_write(_handle, _writeOptions.Handle, _batch.Handle);
+            }
+        }
+
+        public bool Get(ReadOnlySpan<byte> key, Span<byte> value, out int valueLength)
+        {
+            IntPtr slice;
+            fixed (byte* k = key)
+            {
+                slice = Native.Instance.rocksdb_get_pinned(_handle, _readOptions.Handle, k, (UIntPtr)key.Length);
+            }
+
+            if (slice == IntPtr.Zero)
+            {
+                valueLength = 0;
+                return false;
+            }
+
+            IntPtr data = Native.Instance.rocksdb_pinnableslice_value(slice, out UIntPtr length);
+            valueLength = (int)length;
+            if (valueLength <= value.Length)
+            {
+                new ReadOnlySpan<byte>((void*)data, valueLength).CopyTo(value);
+            }
+
+            Native.Instance.rocksdb_pinnableslice_destroy(slice);
+            return true;
+        }
+
+        public void CursorSeek(ReadOnlySpan<byte> start)
+        {
+            _cursor = Native.Instance.rocksdb_create_iterator(_handle, _readOptions.Handle);
+            if (start.IsEmpty)
+            {
+                Native.Instance.rocksdb_iter_seek_to_first(_cursor);
+                return;
+            }
+
+            fixed (byte* k = start)
+            {
+                Native.Instance.rocksdb_iter_seek(_cursor, k, (UIntPtr)start.Length);
+            }
+        }
+
+        public void CursorNext() => Native.Instance.rocksdb_iter_next(_cursor);
+
+        public void CursorClose()
+        {
+            if (_cursor != IntPtr.Zero)
+            {
+                Native.Instance.rocksdb_iter_destroy(_cursor);
+                _cursor = IntPtr.Zero;
+            }
+        }
+
+        public void Dispose()
+        {
+            CursorClose();
+            _batch.Dispose();
+            GC.KeepAlive(_writeOptions);
+            GC.KeepAlive(_readOptions);
+            GC.KeepAlive(_db);
+        }
+    }
+}
