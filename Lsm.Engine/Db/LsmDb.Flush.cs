@@ -10,6 +10,10 @@ namespace Lsm.Engine;
 public sealed partial class LsmDb
 {
     private readonly List<Thread> _flushThreads = [];
+
+    // Counts work for the flush threads (one release per immutable memtable, and at shutdown). They wait on it
+    // rather than on the mutex's monitor, so committing a write does not wake an idle flush thread.
+    private readonly SemaphoreSlim _flushWork = new(0);
     private readonly HashSet<ulong> _pendingOutputs = [];
     private int _runningFlushes;
 
@@ -30,6 +34,7 @@ public sealed partial class LsmDb
 
     private void StopBackgroundThreads()
     {
+        _flushWork.Release(_flushThreads.Count + 1);
         foreach (Thread thread in _flushThreads)
         {
             thread.Join();
@@ -89,6 +94,7 @@ public sealed partial class LsmDb
 
         cf.Imm.Add(new ImmutableMemTable(cf.Mem, newLog));
         cf.Mem = NewMemTable(cf.Options);
+        _flushWork.Release();
         Monitor.PulseAll(_mutex);
     }
 
@@ -117,9 +123,9 @@ public sealed partial class LsmDb
             ColumnFamilyData cf;
             ImmutableMemTable imm;
             ulong fileNumber;
-            lock (_mutex)
+            while (true)
             {
-                while (true)
+                lock (_mutex)
                 {
                     if (_disposed)
                     {
@@ -130,10 +136,13 @@ public sealed partial class LsmDb
                     {
                         break;
                     }
-
-                    Monitor.Wait(_mutex);
                 }
 
+                _flushWork.Wait();
+            }
+
+            lock (_mutex)
+            {
                 imm.FlushInProgress = true;
                 fileNumber = _versions.NewFileNumber();
                 _pendingOutputs.Add(fileNumber);

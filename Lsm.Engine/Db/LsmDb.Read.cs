@@ -279,6 +279,11 @@ public sealed partial class LsmDb
 
     private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state)
     {
+        if (!table.KeyMayMatch(state.Key) && table.RangeTombstones.Count == 0)
+        {
+            return; // the filter rules the key out: no iterator, no block read
+        }
+
         TableIterator scratch = table.NewIterator();
         if (!table.TryGet(state.Key, snapshot, scratch, out ValueKind kind, out ReadOnlySpan<byte> value))
         {

@@ -12,21 +12,35 @@ public sealed partial class LsmDb
 
     private readonly Queue<Writer> _writers = new();
     private readonly WriteBatch _groupBatch = new();
+    private readonly List<Writer> _group = []; // the leader's group; only the current leader touches it
+
+    // One Writer per thread, reused: a thread has at most one write in flight.
+    [ThreadStatic]
+    private static Writer? t_writer;
 
     // True while a leader appends to the log and inserts into memtables outside the mutex. Anything that swaps
     // or frees a memtable or the log from another thread (Flush, DropColumnFamily) waits for it to clear.
     private bool _groupInFlight;
 
     /// <summary>A write waiting in the queue; the writer at the head is the leader and commits a group.</summary>
-    private sealed class Writer(WriteBatch batch, WriteOptions options)
+    private sealed class Writer
     {
-        public WriteBatch Batch { get; } = batch;
+        public WriteBatch Batch { get; private set; } = null!;
 
-        public WriteOptions Options { get; } = options;
+        public WriteOptions Options { get; private set; } = null!;
 
         public bool Done { get; set; }
 
         public Exception? Error { get; set; }
+
+        public Writer Reset(WriteBatch batch, WriteOptions options)
+        {
+            Batch = batch;
+            Options = options;
+            Done = false;
+            Error = null;
+            return this;
+        }
     }
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> in the default column family.</summary>
@@ -125,7 +139,7 @@ public sealed partial class LsmDb
             return;
         }
 
-        var writer = new Writer(batch, options);
+        Writer writer = (t_writer ??= new Writer()).Reset(batch, options);
         lock (_mutex)
         {
             ThrowIfDisposed();
@@ -160,7 +174,8 @@ public sealed partial class LsmDb
     /// <summary>As the leader: makes room, takes the queued writes that fit, logs them once, applies them, wakes their writers.</summary>
     private void CommitGroup(Writer leader)
     {
-        var group = new List<Writer>();
+        List<Writer> group = _group;
+        group.Clear();
         ulong firstSequence;
         ulong lastSequence;
         WriteBatch toLog;

@@ -18,7 +18,7 @@ internal sealed class ReadView : IDisposable
         ColumnFamily = cf;
         Mem = cf.Mem;
         Mem.Ref();
-        var imm = new MemTable[cf.Imm.Count];
+        MemTable[] imm = cf.Imm.Count == 0 ? [] : new MemTable[cf.Imm.Count];
         for (int i = 0; i < imm.Length; i++)
         {
             imm[i] = cf.Imm[cf.Imm.Count - 1 - i].Mem; // newest first
