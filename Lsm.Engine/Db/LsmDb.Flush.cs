@@ -123,6 +123,7 @@ public sealed partial class LsmDb
             ColumnFamilyData cf;
             ImmutableMemTable imm;
             ulong fileNumber;
+            ulong[] snapshots;
             while (true)
             {
                 lock (_mutex)
@@ -144,6 +145,7 @@ public sealed partial class LsmDb
             lock (_mutex)
             {
                 imm.FlushInProgress = true;
+                snapshots = SnapshotSequencesLocked();
                 fileNumber = _versions.NewFileNumber();
                 _pendingOutputs.Add(fileNumber);
                 _runningFlushes++;
@@ -151,7 +153,7 @@ public sealed partial class LsmDb
 
             try
             {
-                FileMetadata? file = imm.Mem.IsEmpty ? null : WriteLevel0Table(cf, imm.Mem, fileNumber);
+                FileMetadata? file = imm.Mem.IsEmpty ? null : WriteLevel0Table(cf, imm.Mem, fileNumber, snapshots);
                 lock (_mutex)
                 {
                     var edit = new VersionEdit { LogNumber = imm.NextLogNumber, LastSequence = _versions.LastSequence };
@@ -211,10 +213,22 @@ public sealed partial class LsmDb
     }
 
     private FileMetadata WriteLevel0Table(ColumnFamilyData cf, MemTable mem) =>
-        WriteLevel0Table(cf, mem, _versions.NewFileNumber());
+        WriteLevel0Table(cf, mem, _versions.NewFileNumber(), SnapshotSequencesLocked());
 
-    /// <summary>Writes a memtable to table <paramref name="fileNumber"/>, syncs it and its directory entry.</summary>
-    private FileMetadata WriteLevel0Table(ColumnFamilyData cf, MemTable mem, ulong fileNumber)
+    /// <summary>The sequence numbers of the live snapshots, ascending.</summary>
+    private ulong[] SnapshotSequencesLocked()
+    {
+        var sequences = new ulong[_snapshots.Count];
+        _snapshots.Keys.CopyTo(sequences, 0);
+        return sequences;
+    }
+
+    /// <summary>
+    /// Writes a memtable to table <paramref name="fileNumber"/>, syncs it and its directory entry. Versions no read
+    /// can see are left out: an entry is dropped when a newer value or deletion of its key falls in the same
+    /// snapshot stripe (no live snapshot lies between them). Entries below a merge operand are all kept.
+    /// </summary>
+    private FileMetadata WriteLevel0Table(ColumnFamilyData cf, MemTable mem, ulong fileNumber, ulong[] snapshots)
     {
         string path = FilePath(DbFileName.Table(fileNumber));
         ulong now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -231,9 +245,36 @@ public sealed partial class LsmDb
             using var file = _fs.Create(path);
             using var builder = new TableBuilder(file, cf.Options.Table, context);
             var iterator = mem.NewIterator();
+            KeyComparator comparator = cf.Options.Table.Comparator;
+            byte[] previousKey = new byte[64];
+            int previousLength = -1;
+            int previousStripe = -1;
+            bool previousShadows = false;
             for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
             {
-                builder.Add(iterator.Key, iterator.Value);
+                ReadOnlySpan<byte> key = iterator.Key;
+                ReadOnlySpan<byte> userKey = Encoding.InternalKey.UserKey(key);
+                int stripe = Stripe(snapshots, Encoding.InternalKey.Sequence(key));
+                bool sameKey = previousLength >= 0 && comparator.Compare(userKey, previousKey.AsSpan(0, previousLength)) == 0;
+                if (sameKey && stripe == previousStripe && previousShadows)
+                {
+                    continue; // hidden from every reader by the newer entry kept in this stripe
+                }
+
+                builder.Add(key, iterator.Value);
+                if (!sameKey)
+                {
+                    if (previousKey.Length < userKey.Length)
+                    {
+                        previousKey = new byte[Math.Max(userKey.Length, previousKey.Length * 2)];
+                    }
+
+                    userKey.CopyTo(previousKey);
+                    previousLength = userKey.Length;
+                }
+
+                previousStripe = stripe;
+                previousShadows = Encoding.InternalKey.Kind(key) is ValueKind.Value or ValueKind.Deletion or ValueKind.SingleDeletion;
             }
 
             properties = builder.Finish();
@@ -265,6 +306,13 @@ public sealed partial class LsmDb
             OldestAncesterTime = now,
             FileCreationTime = now,
         };
+    }
+
+    /// <summary>The index of the first snapshot at or above <paramref name="sequence"/>: entries with equal stripes look the same to every reader.</summary>
+    private static int Stripe(ulong[] snapshots, ulong sequence)
+    {
+        int index = Array.BinarySearch(snapshots, sequence);
+        return index >= 0 ? index : ~index;
     }
 
     private void DeleteObsoleteFilesLocked()
