@@ -55,15 +55,7 @@ public sealed partial class LsmDb
     public LsmIterator NewIterator(ColumnFamilyHandle? columnFamily = null, ReadOptions? options = null)
     {
         options ??= ReadOptions.Default;
-        ReadView view;
-        ulong snapshot;
-        lock (_mutex)
-        {
-            ThrowIfDisposed();
-            ColumnFamilyData cf = Resolve(columnFamily);
-            snapshot = SnapshotSequence(options);
-            view = new ReadView(cf);
-        }
+        ReadView view = AcquireView(columnFamily, options, out ulong snapshot);
 
         try
         {
@@ -130,6 +122,18 @@ public sealed partial class LsmDb
         }
     }
 
+    /// <summary>Pins what a read of the family sees, and the sequence it reads at.</summary>
+    private ReadView AcquireView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot)
+    {
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            ColumnFamilyData cf = Resolve(columnFamily);
+            snapshot = SnapshotSequence(options);
+            return new ReadView(cf);
+        }
+    }
+
     private ulong SnapshotSequence(ReadOptions options)
     {
         if (options.Snapshot is not Snapshot snapshot)
@@ -180,15 +184,7 @@ public sealed partial class LsmDb
         bool copyToSpan)
     {
         options ??= ReadOptions.Default;
-        ReadView view;
-        ulong snapshot;
-        lock (_mutex)
-        {
-            ThrowIfDisposed();
-            ColumnFamilyData cf = Resolve(columnFamily);
-            snapshot = SnapshotSequence(options);
-            view = new ReadView(cf);
-        }
+        ReadView view = AcquireView(columnFamily, options, out ulong snapshot);
 
         using (view)
         {
