@@ -82,13 +82,24 @@ public sealed partial class LsmDb
             // log is synced first: a later synced write in the new log must never survive a crash that loses
             // earlier writes still unsynced in the old one (recovery must yield a prefix of history). The new
             // log's name is made durable before any write can be acknowledged in it.
-            newLog = _versions.NewFileNumber();
-            var next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
-            _fs.SyncDirectory(Path);
-            _wal.Sync();
-            _wal.Dispose();
-            _wal = next;
-            _walNumber = newLog;
+            try
+            {
+                newLog = _versions.NewFileNumber();
+                var next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
+                _fs.SyncDirectory(Path);
+                _wal.Sync();
+                _wal.Dispose();
+                _wal = next;
+                _walNumber = newLog;
+            }
+            catch (IOException e)
+            {
+                // A failed fsync may have lost the old log's tail for good (a retry can "succeed" without it):
+                // stop writing, as after any failed log sync.
+                SetBackgroundErrorLocked(e);
+                throw;
+            }
+
             AdvanceIdleFamiliesLocked(cf, newLog);
         }
 
@@ -315,9 +326,23 @@ public sealed partial class LsmDb
         return index >= 0 ? index : ~index;
     }
 
+    /// <remarks>
+    /// A failure here is not a background error: whatever made the files obsolete is already durable, and the
+    /// next cleanup (after the next flush, or at open) retries, as in RocksDB.
+    /// </remarks>
     private void DeleteObsoleteFilesLocked()
     {
-        foreach (string name in _versions.DeleteObsoleteFiles(_pendingOutputs))
+        IReadOnlyList<string> deleted;
+        try
+        {
+            deleted = _versions.DeleteObsoleteFiles(_pendingOutputs);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        foreach (string name in deleted)
         {
             if (DbFileName.TryParse(name, out DbFileType type, out ulong number) && type == DbFileType.Table)
             {
