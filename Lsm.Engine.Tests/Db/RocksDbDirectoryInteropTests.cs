@@ -362,9 +362,23 @@ public sealed class RocksDbDirectoryInteropTests
             return [.. result];
         });
 
-    private static RocksCfOptions RocksCfOptionsFor(string family) => family == Strings
-        ? new RocksCfOptions().SetMergeOperator(RocksStringAppend)
-        : new RocksCfOptions().SetUint64addMergeOperator();
+    // Every options object handed to RocksDB stays reachable for the process: the binding frees the native options
+    // (and with them the managed merge operator's callback state) when the object is collected, while RocksDB's
+    // background threads may still call the operator; a collection mid-test then crashed the test host (SIGSEGV).
+    private static readonly List<object> KeepAlive = [];
+
+    private static RocksCfOptions RocksCfOptionsFor(string family)
+    {
+        RocksCfOptions options = family == Strings
+            ? new RocksCfOptions().SetMergeOperator(RocksStringAppend)
+            : new RocksCfOptions().SetUint64addMergeOperator();
+        lock (KeepAlive)
+        {
+            KeepAlive.Add(options);
+        }
+
+        return options;
+    }
 
     /// <summary>Opens (creating when asked) the database with every family and the same merge operators as ours.</summary>
     private static (RocksDb Db, Dictionary<string, RocksCfHandle> Handles) OpenRocks(string path, bool create, Action<RocksDbOptions>? configure = null)
@@ -374,6 +388,10 @@ public sealed class RocksDbDirectoryInteropTests
             .SetCreateMissingColumnFamilies(create)
             .SetParanoidChecks(true);
         configure?.Invoke(options);
+        lock (KeepAlive)
+        {
+            KeepAlive.Add(options);
+        }
         var families = new RocksFamilies(RocksCfOptionsFor(Default));
         IEnumerable<string> names = create ? Families : RocksDb.ListColumnFamilies(new RocksDbOptions(), path);
         foreach (string name in names)
