@@ -72,7 +72,7 @@ public sealed class MemTableConcurrencyTests
                 var random = new Random(r);
                 MemTableIterator it = mem.NewIterator();
                 byte[] previous = new byte[64];
-                while (!Volatile.Read(ref done))
+                while (!Volatile.Read(ref done) || scans[r] == 0) // at least one scan, however the threads are scheduled
                 {
                     // A full scan: sorted, complete entries, and no fewer than were published before it began.
                     long before = Volatile.Read(ref published);

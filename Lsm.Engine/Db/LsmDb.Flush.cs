@@ -146,20 +146,17 @@ public sealed partial class LsmDb
 
                     if (TryPickFlush(out cf!, out imm!))
                     {
+                        // Claimed in the same lock section that picked it, so no other flush thread takes it too.
+                        imm.FlushInProgress = true;
+                        snapshots = SnapshotSequencesLocked();
+                        fileNumber = _versions.NewFileNumber();
+                        _pendingOutputs.Add(fileNumber);
+                        _runningFlushes++;
                         break;
                     }
                 }
 
                 _flushWork.Wait();
-            }
-
-            lock (_mutex)
-            {
-                imm.FlushInProgress = true;
-                snapshots = SnapshotSequencesLocked();
-                fileNumber = _versions.NewFileNumber();
-                _pendingOutputs.Add(fileNumber);
-                _runningFlushes++;
             }
 
             try
