@@ -9,17 +9,9 @@ namespace Lsm.Engine.Tests.Tool;
 /// </summary>
 public sealed class DbCommandTests
 {
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
+    private static LsmResult Lsm(params string[] args) => LsmRun.Run(args);
 
-    private static Result Lsm(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = LsmCli.Run(args, stdout, stderr);
-        return new Result(code, stdout.ToString(), stderr.ToString());
-    }
-
-    private static void Ok(Result result) => Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+    private static void Ok(LsmResult result) => Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
@@ -43,10 +35,10 @@ public sealed class DbCommandTests
         using var dir = new TempDirectory();
         string db = dir.File("db");
 
-        Result put = Lsm("db", "put", db, "apple", "red", "--create");
-        Result get = Lsm("db", "get", db, "apple");
-        Result delete = Lsm("db", "delete", db, "apple");
-        Result gone = Lsm("db", "get", db, "apple");
+        LsmResult put = Lsm("db", "put", db, "apple", "red", "--create");
+        LsmResult get = Lsm("db", "get", db, "apple");
+        LsmResult delete = Lsm("db", "delete", db, "apple");
+        LsmResult gone = Lsm("db", "get", db, "apple");
 
         Ok(put);
         Assert.Contains("put apple (3 bytes) in column family default", put.Stdout, StringComparison.Ordinal);
@@ -64,7 +56,7 @@ public sealed class DbCommandTests
         using var dir = new TempDirectory();
         string db = FlushedDb(dir, 10);
 
-        Result result = Lsm("db", "get", db, "key999999");
+        LsmResult result = Lsm("db", "get", db, "key999999");
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("not found: key999999", result.Stdout, StringComparison.Ordinal);
@@ -77,7 +69,7 @@ public sealed class DbCommandTests
         using var dir = new TempDirectory();
         string db = dir.File("nope");
 
-        Result result = Lsm("db", "put", db, "k", "v");
+        LsmResult result = Lsm("db", "put", db, "k", "v");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(db + ": no such directory", result.Stderr, StringComparison.Ordinal);
@@ -90,7 +82,7 @@ public sealed class DbCommandTests
     {
         using var dir = new TempDirectory();
 
-        Result result = Lsm("db", "get", dir.Path, "k");
+        LsmResult result = Lsm("db", "get", dir.Path, "k");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("no database here (no CURRENT file)", result.Stderr, StringComparison.Ordinal);
@@ -108,12 +100,12 @@ public sealed class DbCommandTests
             Ok(Lsm("db", "put", db, key, key + key));
         }
 
-        Result all = Lsm("db", "scan", db);
-        Result range = Lsm("db", "scan", db, "--from", "b", "--to", "d");
-        Result limited = Lsm("db", "scan", db, "--limit", "2");
-        Result fromLimited = Lsm("db", "scan", db, "--from", "c", "--limit", "1");
-        Result keysOnly = Lsm("db", "scan", db, "--to", "c", "--keys-only");
-        Result empty = Lsm("db", "scan", db, "--from", "x");
+        LsmResult all = Lsm("db", "scan", db);
+        LsmResult range = Lsm("db", "scan", db, "--from", "b", "--to", "d");
+        LsmResult limited = Lsm("db", "scan", db, "--limit", "2");
+        LsmResult fromLimited = Lsm("db", "scan", db, "--from", "c", "--limit", "1");
+        LsmResult keysOnly = Lsm("db", "scan", db, "--to", "c", "--keys-only");
+        LsmResult empty = Lsm("db", "scan", db, "--from", "x");
 
         Ok(all);
         Assert.Equal(["a\t1", "b\tbb", "c\tcc", "d\tdd", "e\tee"], Lines(all.Stdout));
@@ -133,11 +125,11 @@ public sealed class DbCommandTests
 
         Ok(Lsm("db", "put", db, "0x00ff", "0x0102", "--create"));
         Ok(Lsm("db", "put", db, "0x10", "text"));
-        Result get = Lsm("db", "get", db, "0x00FF");
-        Result scan = Lsm("db", "scan", db, "--from", "0x00", "--to", "0x11");
-        Result hex = Lsm("db", "get", db, "0x10", "--hex");
-        Result delete = Lsm("db", "delete", db, "0x00ff");
-        Result after = Lsm("db", "scan", db);
+        LsmResult get = Lsm("db", "get", db, "0x00FF");
+        LsmResult scan = Lsm("db", "scan", db, "--from", "0x00", "--to", "0x11");
+        LsmResult hex = Lsm("db", "get", db, "0x10", "--hex");
+        LsmResult delete = Lsm("db", "delete", db, "0x00ff");
+        LsmResult after = Lsm("db", "scan", db);
 
         Assert.Equal("0x0102", get.Stdout.TrimEnd());
         Assert.Equal(["0x00FF\t0x0102", "0x10\ttext"], Lines(scan.Stdout));
@@ -153,11 +145,11 @@ public sealed class DbCommandTests
         string db = dir.File("db");
 
         Ok(Lsm("db", "put", db, "k", "in-default", "--create"));
-        Result put = Lsm("db", "put", db, "k", "in-users", "--cf", "users", "--create");
-        Result users = Lsm("db", "get", db, "k", "--cf", "users");
-        Result deflt = Lsm("db", "get", db, "k");
-        Result scan = Lsm("db", "scan", db, "--cf", "users");
-        Result missing = Lsm("db", "get", db, "k", "--cf", "nope");
+        LsmResult put = Lsm("db", "put", db, "k", "in-users", "--cf", "users", "--create");
+        LsmResult users = Lsm("db", "get", db, "k", "--cf", "users");
+        LsmResult deflt = Lsm("db", "get", db, "k");
+        LsmResult scan = Lsm("db", "scan", db, "--cf", "users");
+        LsmResult missing = Lsm("db", "get", db, "k", "--cf", "nope");
 
         Ok(put);
         Assert.Contains("in column family users", put.Stdout, StringComparison.Ordinal);
@@ -178,8 +170,8 @@ public sealed class DbCommandTests
         Ok(Lsm("db", "merge", db, "list", "b", "--merge-operator", "stringappend"));
         Ok(Lsm("db", "merge", db, "list", "c", "--merge-operator", "stringappend"));
 
-        Result with = Lsm("db", "get", db, "list", "--merge-operator", "stringappend");
-        Result without = Lsm("db", "get", db, "list");
+        LsmResult with = Lsm("db", "get", db, "list", "--merge-operator", "stringappend");
+        LsmResult without = Lsm("db", "get", db, "list");
 
         Assert.Equal("a,b,c", with.Stdout.TrimEnd());
         Assert.Equal(2, without.ExitCode);
@@ -195,8 +187,8 @@ public sealed class DbCommandTests
         string db = FlushedDb(dir, 100);
         Ok(Lsm("db", "put", db, "x", "y", "--cf", "users", "--create"));
 
-        Result result = Lsm("db", "stats", db);
-        Result one = Lsm("db", "stats", db, "--cf", "users");
+        LsmResult result = Lsm("db", "stats", db);
+        LsmResult one = Lsm("db", "stats", db, "--cf", "users");
 
         Ok(result);
         string o = result.Stdout;
@@ -221,7 +213,7 @@ public sealed class DbCommandTests
         string db = FlushedDb(dir, 1000);
         string table = Directory.GetFiles(db, "*.sst").Single();
 
-        Result result = Lsm("db", "check", db);
+        LsmResult result = Lsm("db", "check", db);
 
         Ok(result);
         Assert.Equal("", result.Stderr);
@@ -246,7 +238,7 @@ public sealed class DbCommandTests
         bytes[first.Offset + (first.Size / 2)] ^= 0x5A;
         File.WriteAllBytes(table, bytes);
 
-        Result result = Lsm("db", "check", db);
+        LsmResult result = Lsm("db", "check", db);
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith($"corruption: {table} at offset {first.Offset}: ", result.Stderr, StringComparison.Ordinal);
@@ -263,7 +255,7 @@ public sealed class DbCommandTests
         string table = Directory.GetFiles(db, "*.sst").Single();
         File.Delete(table);
 
-        Result result = Lsm("db", "check", db);
+        LsmResult result = Lsm("db", "check", db);
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(Path.GetFileName(table), result.Stderr, StringComparison.Ordinal);
@@ -277,8 +269,8 @@ public sealed class DbCommandTests
         string path = dir.File("db");
         using var db = LsmDb.Open(path, new DbOptions { CreateIfMissing = true });
 
-        Result get = Lsm("db", "get", path, "k");
-        Result check = Lsm("db", "check", path);
+        LsmResult get = Lsm("db", "get", path, "k");
+        LsmResult check = Lsm("db", "check", path);
 
         Assert.Equal(2, get.ExitCode);
         Assert.Contains("in use", get.Stderr, StringComparison.Ordinal);
@@ -304,12 +296,12 @@ public sealed class DbCommandTests
         }
 
         string log = Directory.GetFiles(path, "*.log").Where(f => new FileInfo(f).Length > 0).Order(StringComparer.Ordinal).Last();
-        Result wal = Lsm("wal", "dump", log);
-        Result manifest = Lsm("manifest", "dump", path);
-        Result get = Lsm("db", "get", path, "cherry");
-        Result scan = Lsm("db", "scan", path);
-        Result users2 = Lsm("db", "scan", path, "--cf", "users");
-        Result check = Lsm("db", "check", path);
+        LsmResult wal = Lsm("wal", "dump", log);
+        LsmResult manifest = Lsm("manifest", "dump", path);
+        LsmResult get = Lsm("db", "get", path, "cherry");
+        LsmResult scan = Lsm("db", "scan", path);
+        LsmResult users2 = Lsm("db", "scan", path, "--cf", "users");
+        LsmResult check = Lsm("db", "check", path);
 
         Ok(wal);
         Assert.Contains("  #3  PUT  cf 1  alice => 30\n", wal.Stdout, StringComparison.Ordinal);
@@ -333,7 +325,7 @@ public sealed class DbCommandTests
     [InlineData("db get x k --merge-operator nope")]
     public void BadUsage_ExitsTwoWithHint(string commandLine)
     {
-        Result result = Lsm(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        LsmResult result = Lsm(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--help' for usage.", result.Stderr, StringComparison.Ordinal);

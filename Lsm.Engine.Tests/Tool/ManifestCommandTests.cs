@@ -9,15 +9,7 @@ namespace Lsm.Engine.Tests.Tool;
 /// </summary>
 public sealed class ManifestCommandTests
 {
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    private static Result Lsm(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = LsmCli.Run(args, stdout, stderr);
-        return new Result(code, stdout.ToString(), stderr.ToString());
-    }
+    private static LsmResult Lsm(params string[] args) => LsmRun.Run(args);
 
     /// <summary>A database with keys a..c in <c>default</c> and x in <c>users</c>, both flushed.</summary>
     private static string FlushedDb(TempDirectory dir)
@@ -46,7 +38,7 @@ public sealed class ManifestCommandTests
         ManifestTableFile defaultFile = m.ColumnFamilies.Single(c => c.Name == "default").Levels[0].Single();
         ManifestTableFile usersFile = m.ColumnFamilies.Single(c => c.Name == "users").Levels[0].Single();
 
-        Result result = Lsm("manifest", "dump", db);
+        LsmResult result = Lsm("manifest", "dump", db);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal("", result.Stderr);
@@ -81,7 +73,7 @@ public sealed class ManifestCommandTests
         using var dir = new TempDirectory();
         string db = FlushedDb(dir);
 
-        Result result = Lsm("manifest", "dump", ManifestPath(db), "--no-edits");
+        LsmResult result = Lsm("manifest", "dump", ManifestPath(db), "--no-edits");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("column family 1 'users'", result.Stdout, StringComparison.Ordinal);
@@ -97,7 +89,7 @@ public sealed class ManifestCommandTests
         ManifestTableFile file = ManifestFile.ReadDatabase(db).ColumnFamilies[0].Levels[0].Single();
         File.Delete(Path.Join(db, $"{file.FileNumber:D6}.sst"));
 
-        Result result = Lsm("manifest", "dump", db);
+        LsmResult result = Lsm("manifest", "dump", db);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains($"{file.FileNumber:D6}.sst (missing)", result.Stdout, StringComparison.Ordinal);
@@ -114,7 +106,7 @@ public sealed class ManifestCommandTests
         bytes[last.Offset + 8] ^= 0xFF; // the last record's payload
         File.WriteAllBytes(manifest, bytes);
 
-        Result result = Lsm("manifest", "dump", db);
+        LsmResult result = Lsm("manifest", "dump", db);
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith($"corruption: {manifest} at offset {last.Offset}: ", result.Stderr, StringComparison.Ordinal);
@@ -127,7 +119,7 @@ public sealed class ManifestCommandTests
     {
         using var dir = new TempDirectory();
 
-        Result result = Lsm("manifest", "dump", dir.Path);
+        LsmResult result = Lsm("manifest", "dump", dir.Path);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"error: {dir.Path}: not a database directory (no CURRENT file)", result.Stderr.TrimEnd());
@@ -139,7 +131,7 @@ public sealed class ManifestCommandTests
         using var dir = new TempDirectory();
         string path = dir.File("nope");
 
-        Result result = Lsm("manifest", "dump", path);
+        LsmResult result = Lsm("manifest", "dump", path);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("no such directory or file", result.Stderr, StringComparison.Ordinal);

@@ -9,20 +9,12 @@ namespace Lsm.Engine.Tests.Tool;
 /// </summary>
 public sealed class SstCommandTests
 {
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    private static Result Lsm(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = LsmCli.Run(args, stdout, stderr);
-        return new Result(code, stdout.ToString(), stderr.ToString());
-    }
+    private static LsmResult Lsm(params string[] args) => LsmRun.Run(args);
 
     private static string WriteTable(TempDirectory dir, int count, params string[] options)
     {
         string path = dir.File("tool.sst");
-        Result write = Lsm(["sst", "write", path, "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. options]);
+        LsmResult write = Lsm(["sst", "write", path, "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. options]);
         Assert.True(write.ExitCode == 0, write.Stderr);
         return path;
     }
@@ -33,7 +25,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = dir.File("w.sst");
 
-        Result result = Lsm("sst", "write", path, "--count", "500");
+        LsmResult result = Lsm("sst", "write", path, "--count", "500");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("", result.Stderr);
@@ -87,7 +79,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = dir.File("bad.sst");
 
-        Result result = Lsm("sst", "write", path, option, value);
+        LsmResult result = Lsm("sst", "write", path, option, value);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(value, result.Stderr, StringComparison.Ordinal);
@@ -101,7 +93,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = Path.Combine(dir.Path, "no", "such", "dir", "x.sst");
 
-        Result result = Lsm("sst", "write", path);
+        LsmResult result = Lsm("sst", "write", path);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("does not exist", result.Stderr, StringComparison.Ordinal);
@@ -115,7 +107,7 @@ public sealed class SstCommandTests
         using var sst = SstFile.Open(path);
         int blocks = sst.ReadBlocks().Count;
 
-        Result result = Lsm("sst", "verify", path);
+        LsmResult result = Lsm("sst", "verify", path);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal($"OK: {path} ({blocks} blocks, 1000 entries)", result.Stdout.TrimEnd());
@@ -137,7 +129,7 @@ public sealed class SstCommandTests
         bytes[first.Offset + (first.Size / 2)] ^= 0x5A;
         File.WriteAllBytes(path, bytes);
 
-        Result result = Lsm("sst", "verify", path);
+        LsmResult result = Lsm("sst", "verify", path);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.Stdout);
@@ -154,7 +146,7 @@ public sealed class SstCommandTests
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
 
-        Result result = Lsm("sst", "verify", path);
+        LsmResult result = Lsm("sst", "verify", path);
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("corruption: " + path, result.Stderr, StringComparison.Ordinal);
@@ -166,7 +158,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = dir.File("missing.sst");
 
-        Result result = Lsm("sst", "verify", path);
+        LsmResult result = Lsm("sst", "verify", path);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"error: {path}: no such file", result.Stderr.TrimEnd());
@@ -178,7 +170,7 @@ public sealed class SstCommandTests
     {
         using var dir = new TempDirectory();
 
-        Result result = Lsm("sst", "verify", dir.Path);
+        LsmResult result = Lsm("sst", "verify", dir.Path);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("is a directory", result.Stderr, StringComparison.Ordinal);
@@ -190,7 +182,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = dir.File("missing.sst");
 
-        Result result = Lsm("sst", "dump", path);
+        LsmResult result = Lsm("sst", "dump", path);
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("no such file", result.Stderr, StringComparison.Ordinal);
@@ -205,7 +197,7 @@ public sealed class SstCommandTests
         using var sst = SstFile.Open(path);
         IReadOnlyList<SstBlockInfo> blocks = sst.ReadBlocks();
 
-        Result result = Lsm("sst", "dump", path);
+        LsmResult result = Lsm("sst", "dump", path);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("", result.Stderr);
@@ -262,7 +254,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = WriteTable(dir, 250);
 
-        Result result = Lsm("sst", "dump", path, "--keys");
+        LsmResult result = Lsm("sst", "dump", path, "--keys");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("key00000000#0,SET => value00000000\n", result.Stdout, StringComparison.Ordinal);
@@ -277,7 +269,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = WriteTable(dir, 250);
 
-        Result result = Lsm("sst", "dump", path, "--from", "key00000100", "--limit", "3", "--no-blocks");
+        LsmResult result = Lsm("sst", "dump", path, "--from", "key00000100", "--limit", "3", "--no-blocks");
 
         Assert.Equal(0, result.ExitCode);
         string[] listed = result.Stdout.Split('\n').Where(l => l.Contains("#0,SET => ", StringComparison.Ordinal)).ToArray();
@@ -294,7 +286,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = WriteTable(dir, 5);
 
-        Result result = Lsm("sst", "dump", path, "--keys", "--max-value", "5");
+        LsmResult result = Lsm("sst", "dump", path, "--keys", "--max-value", "5");
 
         Assert.Contains("key00000003#0,SET => value... (13 bytes)", result.Stdout, StringComparison.Ordinal);
     }
@@ -308,7 +300,7 @@ public sealed class SstCommandTests
         bytes[10] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
 
-        Result result = Lsm("sst", "dump", path);
+        LsmResult result = Lsm("sst", "dump", path);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("properties (", result.Stdout, StringComparison.Ordinal);
@@ -328,8 +320,8 @@ public sealed class SstCommandTests
         RocksDbOracle.WriteSst(
             path, entries, formatVersion, checksum, 10, lz4 ? RocksDbSharp.Compression.Lz4 : RocksDbSharp.Compression.No);
 
-        Result verify = Lsm("sst", "verify", path);
-        Result dump = Lsm("sst", "dump", path, "--keys", "--max-value", "8");
+        LsmResult verify = Lsm("sst", "verify", path);
+        LsmResult dump = Lsm("sst", "dump", path, "--keys", "--max-value", "8");
 
         Assert.True(verify.ExitCode == 0, verify.Stderr);
         Assert.EndsWith(" 1500 entries)", verify.Stdout.TrimEnd(), StringComparison.Ordinal);
@@ -360,7 +352,7 @@ public sealed class SstCommandTests
         string path = dir.File("zstd.sst");
         RocksDbOracle.WriteSst(path, TestEntries.Random(9, 500, withDeletesAndMerges: false), compression: RocksDbSharp.Compression.Zstd);
 
-        Result result = Lsm("sst", "verify", path);
+        LsmResult result = Lsm("sst", "verify", path);
 
         Assert.Equal(3, result.ExitCode);
         Assert.StartsWith($"not supported: {path}: ", result.Stderr, StringComparison.Ordinal);
@@ -373,7 +365,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = WriteTable(dir, 3);
 
-        Result result = Lsm("sst", "dump", path, "--keys", "--max-key", "4", "--no-blocks");
+        LsmResult result = Lsm("sst", "dump", path, "--keys", "--max-key", "4", "--no-blocks");
 
         Assert.Contains("  key0...(11 bytes)#0,SET => value00000002\n", result.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"smallest key\s+key0\.\.\.\(11 bytes\)#0,SET\n", result.Stdout);
@@ -385,7 +377,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = WriteTable(dir, 100);
 
-        Result result = Lsm("sst", "get", path, "key00000042");
+        LsmResult result = Lsm("sst", "get", path, "key00000042");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("key00000042#0,SET => value00000042", result.Stdout.TrimEnd());
@@ -403,8 +395,8 @@ public sealed class SstCommandTests
             writer.Finish();
         }
 
-        Result put = Lsm("sst", "get", path, "0x00ff");
-        Result del = Lsm("sst", "get", path, "0x10");
+        LsmResult put = Lsm("sst", "get", path, "0x00ff");
+        LsmResult del = Lsm("sst", "get", path, "0x10");
 
         Assert.Equal("0x00FF#0,SET => 0x0102", put.Stdout.TrimEnd());
         Assert.Equal("0x10#0,DEL", del.Stdout.TrimEnd());
@@ -416,7 +408,7 @@ public sealed class SstCommandTests
         using var dir = new TempDirectory();
         string path = WriteTable(dir, 100);
 
-        Result result = Lsm("sst", "get", path, "key00000100");
+        LsmResult result = Lsm("sst", "get", path, "key00000100");
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith("not found: key00000100", result.Stdout, StringComparison.Ordinal);
@@ -431,7 +423,7 @@ public sealed class SstCommandTests
     [InlineData("sst verify x.sst --no-such-option")]
     public void Run_BadUsage_ExitsTwoWithHint(string commandLine)
     {
-        Result result = Lsm(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        LsmResult result = Lsm(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--help' for usage.", result.Stderr, StringComparison.Ordinal);
@@ -440,7 +432,7 @@ public sealed class SstCommandTests
     [Fact]
     public void Run_Help_DescribesTheSstCommands()
     {
-        Result result = Lsm("sst", "--help");
+        LsmResult result = Lsm("sst", "--help");
 
         Assert.Equal(0, result.ExitCode);
         foreach (string command in new[] { "dump", "verify", "write", "get" })

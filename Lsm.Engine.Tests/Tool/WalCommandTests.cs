@@ -9,15 +9,7 @@ namespace Lsm.Engine.Tests.Tool;
 /// </summary>
 public sealed class WalCommandTests
 {
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    private static Result Lsm(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = LsmCli.Run(args, stdout, stderr);
-        return new Result(code, stdout.ToString(), stderr.ToString());
-    }
+    private static LsmResult Lsm(params string[] args) => LsmRun.Run(args);
 
     /// <summary>The newest log of the database: the one the last session wrote.</summary>
     private static string LiveLog(string db) =>
@@ -44,7 +36,7 @@ public sealed class WalCommandTests
         using var dir = new TempDirectory();
         string log = LiveLog(WriteDb(dir));
 
-        Result result = Lsm("wal", "dump", log);
+        LsmResult result = Lsm("wal", "dump", log);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal("", result.Stderr);
@@ -67,7 +59,7 @@ public sealed class WalCommandTests
         string db = dir.File("db");
         Assert.Equal(0, Lsm("db", "put", db, "greeting", "hello", "--create").ExitCode);
 
-        Result result = Lsm("wal", "dump", LiveLog(db), "--max-value", "0");
+        LsmResult result = Lsm("wal", "dump", LiveLog(db), "--max-value", "0");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("PUT  cf 0  greeting => hello\n", result.Stdout, StringComparison.Ordinal);
@@ -79,7 +71,7 @@ public sealed class WalCommandTests
         using var dir = new TempDirectory();
         string log = LiveLog(WriteDb(dir));
 
-        Result result = Lsm("wal", "dump", log, "--records-only");
+        LsmResult result = Lsm("wal", "dump", log, "--records-only");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("sequence 1, count 2", result.Stdout, StringComparison.Ordinal);
@@ -94,7 +86,7 @@ public sealed class WalCommandTests
         byte[] bytes = File.ReadAllBytes(log);
         File.WriteAllBytes(log, bytes[..(bytes.Length - 20)]);
 
-        Result result = Lsm("wal", "dump", log);
+        LsmResult result = Lsm("wal", "dump", log);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Matches(@"@\d+  torn tail: \d+ bytes dropped: ", result.Stdout);
@@ -112,7 +104,7 @@ public sealed class WalCommandTests
         bytes[7 + 14] ^= 0x20; // in the first record's payload: the key "apple"
         File.WriteAllBytes(log, bytes);
 
-        Result result = Lsm("wal", "dump", log);
+        LsmResult result = Lsm("wal", "dump", log);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"@0  CORRUPTION \(checksum mismatch\): \d+ bytes skipped: ", result.Stdout);
@@ -142,7 +134,7 @@ public sealed class WalCommandTests
         bytes[7 + 14] ^= 0x20;
         File.WriteAllBytes(log, bytes);
 
-        Result result = Lsm("wal", "dump", log, "--records-only");
+        LsmResult result = Lsm("wal", "dump", log, "--records-only");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("@0  CORRUPTION (checksum mismatch)", result.Stdout, StringComparison.Ordinal);
@@ -158,7 +150,7 @@ public sealed class WalCommandTests
         string log = dir.File("000007.log");
         File.WriteAllBytes(log, []);
 
-        Result result = Lsm("wal", "dump", log);
+        LsmResult result = Lsm("wal", "dump", log);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("(no records)", result.Stdout, StringComparison.Ordinal);
@@ -170,7 +162,7 @@ public sealed class WalCommandTests
         using var dir = new TempDirectory();
         string log = dir.File("000001.log");
 
-        Result result = Lsm("wal", "dump", log);
+        LsmResult result = Lsm("wal", "dump", log);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"error: {log}: no such file", result.Stderr.TrimEnd());
