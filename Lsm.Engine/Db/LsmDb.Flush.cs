@@ -82,25 +82,27 @@ public sealed partial class LsmDb
             // log is synced first: a later synced write in the new log must never survive a crash that loses
             // earlier writes still unsynced in the old one (recovery must yield a prefix of history). The new
             // log's name is made durable before any write can be acknowledged in it.
+            Wal.LogWriter? next = null;
             try
             {
                 newLog = _versions.NewFileNumber();
-                var next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
+                next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
                 _fs.SyncDirectory(Path);
                 _wal.Sync();
                 _wal.Dispose();
                 _wal = next;
                 _walNumber = newLog;
+                next = null;
+                AdvanceIdleFamiliesLocked(cf, newLog);
             }
             catch (IOException e)
             {
-                // A failed fsync may have lost the old log's tail for good (a retry can "succeed" without it):
-                // stop writing, as after any failed log sync.
+                // A failed fsync may have lost the old log's tail for good (a retry can "succeed" without it), and a
+                // failed MANIFEST write leaves the version state unknown: stop writing, as RocksDB does.
+                next?.Dispose();
                 SetBackgroundErrorLocked(e);
                 throw;
             }
-
-            AdvanceIdleFamiliesLocked(cf, newLog);
         }
 
         cf.Imm.Add(new ImmutableMemTable(cf.Mem, newLog));
