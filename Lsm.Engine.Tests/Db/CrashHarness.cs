@@ -215,16 +215,24 @@ internal sealed class CrashHarness
         {
             int cf = _random.Next(4) == 0 ? 1 : 0;
             string key = Key(_random.Next(KeysPerFamily));
-            int kind = _random.Next(10);
+            int kind = _random.Next(50);
             batch[i] = kind switch
             {
-                < 6 => ModelEntry.Put(cf, key, Value(_history.Count, _random.Next(100) == 0 ? _random.Next(4096, 40960) : _random.Next(16, 200))),
-                < 8 => ModelEntry.Delete(cf, key),
-                _ => ModelEntry.Merge(cf, key, (ulong)_random.Next(1, 1000)),
+                < 30 => ModelEntry.Put(cf, key, Value(_history.Count, _random.Next(100) == 0 ? _random.Next(4096, 40960) : _random.Next(16, 200))),
+                < 40 => ModelEntry.Delete(cf, key),
+                < 49 => ModelEntry.Merge(cf, key, (ulong)_random.Next(1, 1000)),
+                _ => RandomRange(cf, key),
             };
         }
 
         return batch;
+    }
+
+    /// <summary>A range deletion from <paramref name="begin"/> over a few keys.</summary>
+    private ModelEntry RandomRange(int cf, string begin)
+    {
+        string end = Key(Math.Min(KeysPerFamily, int.Parse(begin.AsSpan(1), CultureInfo.InvariantCulture) + _random.Next(0, 5)));
+        return ModelEntry.DeleteRange(cf, begin, end);
     }
 
     /// <summary>Writes one batch and records it; <paramref name="sync"/> makes it (and everything before it) required after a crash.</summary>

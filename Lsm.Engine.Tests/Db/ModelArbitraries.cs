@@ -39,7 +39,8 @@ public static class ModelArbitraries
     private static readonly Gen<ModelEntry> Entry = Gen.Frequency(
         (5, from cf in Family from k in Key from v in Value select new ModelEntry(ModelKind.Put, cf, k, v)),
         (2, from cf in Family from k in Key select new ModelEntry(ModelKind.Delete, cf, k, [])),
-        (2, from cf in Family from k in Key from n in Gen.Choose(1, 100) select new ModelEntry(ModelKind.Merge, cf, k, U64((ulong)n))));
+        (2, from cf in Family from k in Key from n in Gen.Choose(1, 100) select new ModelEntry(ModelKind.Merge, cf, k, U64((ulong)n))),
+        (1, from cf in Family from a in Key from b in Key select DeleteRange(cf, a, b)));
 
     private static readonly Gen<ModelOp> Scan =
         from cf in Family
@@ -100,6 +101,10 @@ public static class ModelArbitraries
             }
         }
     }
+
+    /// <summary>A range deletion between two keys, in order (an inverted range is refused; equal bounds make an empty one).</summary>
+    private static ModelEntry DeleteRange(int cf, byte[] a, byte[] b) =>
+        a.AsSpan().SequenceCompareTo(b) <= 0 ? new(ModelKind.DeleteRange, cf, a, b) : new(ModelKind.DeleteRange, cf, b, a);
 
     private static IEnumerable<ModelOp> Simplify(ModelOp op)
     {

@@ -13,18 +13,24 @@ internal enum ModelKind
 
     /// <summary>A <see cref="UInt64AddOperator"/> operand: 8 bytes, little-endian.</summary>
     Merge,
+
+    /// <summary>Deletes every key in [Key, Value): the entry's value is the range's exclusive end.</summary>
+    DeleteRange,
 }
 
 /// <summary>One operation of a write batch, as the model and the engine both apply it.</summary>
 /// <param name="Kind">Put, delete or merge.</param>
 /// <param name="ColumnFamily">Index into <see cref="ModelDatabase.ColumnFamilyNames"/>.</param>
 /// <param name="Key">The user key.</param>
-/// <param name="Value">The value or merge operand; empty for a delete.</param>
+/// <param name="Value">The value or merge operand; empty for a delete; the end of the range for a range deletion.</param>
 internal readonly record struct ModelEntry(ModelKind Kind, int ColumnFamily, byte[] Key, byte[] Value)
 {
     public static ModelEntry Put(int cf, string key, byte[] value) => new(ModelKind.Put, cf, System.Text.Encoding.UTF8.GetBytes(key), value);
 
     public static ModelEntry Delete(int cf, string key) => new(ModelKind.Delete, cf, System.Text.Encoding.UTF8.GetBytes(key), []);
+
+    public static ModelEntry DeleteRange(int cf, string begin, string end) =>
+        new(ModelKind.DeleteRange, cf, System.Text.Encoding.UTF8.GetBytes(begin), System.Text.Encoding.UTF8.GetBytes(end));
 
     public static ModelEntry Merge(int cf, string key, ulong operand)
     {
@@ -37,6 +43,7 @@ internal readonly record struct ModelEntry(ModelKind Kind, int ColumnFamily, byt
     {
         ModelKind.Put => $"put cf{ColumnFamily} {ModelDatabase.Text(Key)} {ModelDatabase.Text(Value)}",
         ModelKind.Delete => $"del cf{ColumnFamily} {ModelDatabase.Text(Key)}",
+        ModelKind.DeleteRange => $"delrange cf{ColumnFamily} {ModelDatabase.Text(Key)} {ModelDatabase.Text(Value)}",
         _ => $"merge cf{ColumnFamily} {ModelDatabase.Text(Key)} {BinaryPrimitives.ReadUInt64LittleEndian(Value)}",
     };
 }
@@ -93,6 +100,13 @@ internal sealed class ModelDatabase
             case ModelKind.Delete:
                 family.Remove(entry.Key);
                 break;
+            case ModelKind.DeleteRange:
+                foreach (byte[] key in KeysInRange(family, entry.Key, entry.Value))
+                {
+                    family.Remove(key);
+                }
+
+                break;
             default:
                 ulong existing = family.TryGetValue(entry.Key, out byte[]? old) && old.Length == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(old) : 0;
                 byte[] sum = new byte[8];
@@ -101,6 +115,16 @@ internal sealed class ModelDatabase
                 break;
         }
     }
+
+    /// <summary>The keys of <paramref name="family"/> in [<paramref name="begin"/>, <paramref name="end"/>), copied out.</summary>
+    private static List<byte[]> KeysInRange(SortedDictionary<byte[], byte[]> family, byte[] begin, byte[] end) =>
+        [.. family.Keys.Where(k => ByteArrayComparer.Instance.Compare(k, begin) >= 0 && ByteArrayComparer.Instance.Compare(k, end) < 0)];
+
+    /// <summary>The keys an entry may change in this model or in <paramref name="other"/>: its key, or every key of its range.</summary>
+    private IEnumerable<byte[]> KeysTouched(ModelEntry e, ModelDatabase other) =>
+        e.Kind == ModelKind.DeleteRange
+            ? KeysInRange(_families[e.ColumnFamily], e.Key, e.Value).Concat(KeysInRange(other._families[e.ColumnFamily], e.Key, e.Value))
+            : [e.Key];
 
     public void Apply(IEnumerable<ModelEntry> batch)
     {
@@ -124,6 +148,9 @@ internal sealed class ModelDatabase
                     break;
                 case ModelKind.Delete:
                     batch.Delete(cf, e.Key);
+                    break;
+                case ModelKind.DeleteRange:
+                    batch.DeleteRange(cf, e.Key, e.Value);
                     break;
                 default:
                     batch.Merge(cf, e.Key, e.Value);
@@ -260,14 +287,18 @@ internal sealed class ModelDatabase
 
             foreach (ModelEntry e in history[k])
             {
+                List<byte[]> touched = [.. state.KeysTouched(e, actual)];
                 state.Apply(e);
-                if (state.SameAt(actual, e.ColumnFamily, e.Key))
+                foreach (byte[] key in touched)
                 {
-                    mismatched.Remove((e.ColumnFamily, e.Key));
-                }
-                else
-                {
-                    mismatched.Add((e.ColumnFamily, e.Key));
+                    if (state.SameAt(actual, e.ColumnFamily, key))
+                    {
+                        mismatched.Remove((e.ColumnFamily, key));
+                    }
+                    else
+                    {
+                        mismatched.Add((e.ColumnFamily, key));
+                    }
                 }
             }
         }

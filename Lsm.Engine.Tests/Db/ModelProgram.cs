@@ -92,6 +92,7 @@ public sealed class ModelProgram
     {
         ModelKind.Put => $"put cf{e.ColumnFamily} {Quote(e.Key)} {Quote(e.Value)}",
         ModelKind.Delete => $"del cf{e.ColumnFamily} {Quote(e.Key)}",
+        ModelKind.DeleteRange => $"delrange cf{e.ColumnFamily} {Quote(e.Key)} {Quote(e.Value)}",
         _ => $"merge cf{e.ColumnFamily} {Quote(e.Key)} {BinaryPrimitives.ReadUInt64LittleEndian(e.Value).ToString(CultureInfo.InvariantCulture)}",
     };
 
@@ -135,7 +136,7 @@ public sealed class ModelProgram
         string verb = t.Peek();
         switch (verb)
         {
-            case "put" or "del" or "merge":
+            case "put" or "del" or "delrange" or "merge":
                 return new WriteOp([ParseEntry(t)], Batch: false);
             case "get":
                 t.Word();
@@ -183,6 +184,7 @@ public sealed class ModelProgram
         {
             "put" => new ModelEntry(ModelKind.Put, cf, key, t.Bytes()),
             "del" => new ModelEntry(ModelKind.Delete, cf, key, []),
+            "delrange" => new ModelEntry(ModelKind.DeleteRange, cf, key, t.Bytes()),
             "merge" => ModelEntry.Merge(cf, "", ulong.Parse(t.Word(), CultureInfo.InvariantCulture)) with { Key = key },
             _ => throw new FormatException($"unknown write '{verb}'"),
         };

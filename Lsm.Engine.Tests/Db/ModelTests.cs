@@ -169,6 +169,9 @@ public sealed class ModelTests
                     case ModelKind.Delete:
                         _db.Delete(cf, e.Key);
                         break;
+                    case ModelKind.DeleteRange:
+                        _db.DeleteRange(cf, e.Key, e.Value);
+                        break;
                     default:
                         _db.Merge(cf, e.Key, e.Value);
                         break;

@@ -980,12 +980,7 @@ public sealed class RocksDbDirectoryInteropTests
     public void RocksDbDirectory_WithCompressedWal_RoundTrips() =>
         RoundTripWithRocksOptions(o => o.SetWalCompression(RocksDbSharp.Compression.Zstd), 36);
 
-    [Fact(Skip = "incompatibility: a range deletion RocksDB flushed to a table (rocksdb.range_del block) hides keys from Get but NOT from "
-        + "iterators: LsmDb.NewIterator (LsmDb.Read.cs:55-95) merges plain TableIterators and UserIterator never consults "
-        + "TableReader.RangeTombstones, so deleted keys come back in a scan (Get is right: TableReader.TryGet applies the tombstones). "
-        + "RocksDB's DBIter/MergingIterator skip every key covered by a newer visible tombstone (table/merging_iterator.cc, "
-        + "range-tombstone-aware merging; db/db_iter.cc). Fix: give the merging iterator each table's (and memtable's) tombstones and "
-        + "skip entries with sequence < a covering tombstone's sequence <= the snapshot.")]
+    [Fact]
     public void RocksDbFlushedRangeDeletion_IsHonouredByOurIterators()
     {
         using var dir = new TempDirectory();
@@ -1019,12 +1014,7 @@ public sealed class RocksDbDirectoryInteropTests
         Assert.Equal(["k0", "k1", "k5", "k6", "k7", "k8", "k9"], keys);
     }
 
-    [Fact(Skip = "incompatibility: a range deletion in RocksDB's live WAL makes LsmDb.Open fail: ReplayBatch (LsmDb.Recovery.cs:148-151) "
-        + "throws NotSupportedException 'holds a range deletion, which this engine does not apply yet'. RocksDB replays it into the "
-        + "memtable's range tombstones (db/write_batch.cc MemTableInserter::DeleteRangeCF). Fix: replay it into MemTable.Add(RangeDeletion) "
-        + "(MemTable already keeps a range tombstone list) and have WriteLevel0Table write the memtable's tombstones to the table's "
-        + "rocksdb.range_del block (TableBuilder already writes one) - recovery flushes the replayed memtable at once, so reads then go "
-        + "through TableReader.TryGet, which applies them.")]
+    [Fact]
     public void RocksDbRangeDeletionInWal_IsReplayed()
     {
         using var dir = new TempDirectory();

@@ -17,6 +17,7 @@ internal ref struct LookupState
     private byte[]? _result;
     private int _length;
     private bool _found;
+    private ulong _cover; // the newest visible range tombstone covering the key in the sources searched so far
 
     public LookupState(ReadOnlySpan<byte> key, MergeOperator? mergeOperator, Span<byte> destination, bool copyToSpan)
     {
@@ -30,6 +31,19 @@ internal ref struct LookupState
 
     /// <summary>True once a value or a deletion has decided the answer.</summary>
     public bool Done { get; private set; }
+
+    /// <summary>
+    /// Takes into account a range tombstone covering the key, found in the source about to be searched (sources
+    /// are searched newest first, and a tombstone only hides entries older than itself, in its source or below).
+    /// </summary>
+    public void CoverWith(ulong tombstoneSequence) => _cover = Math.Max(_cover, tombstoneSequence);
+
+    /// <summary>
+    /// Takes the next older entry of the key, of sequence <paramref name="sequence"/>: an entry older than a
+    /// covering range tombstone counts as a deletion. Returns true when the walk must go on (a merge operand).
+    /// </summary>
+    public bool Add(ValueKind kind, ReadOnlySpan<byte> value, ulong sequence) =>
+        Add(sequence < _cover ? ValueKind.RangeDeletion : kind, value);
 
     /// <summary>Takes the next older entry of the key; returns true when the walk must go on (it was a merge operand).</summary>
     public bool Add(ValueKind kind, ReadOnlySpan<byte> value)

@@ -237,6 +237,9 @@ public sealed partial class LsmDb
     /// Writes a memtable to table <paramref name="fileNumber"/>, syncs it and its directory entry. Versions no read
     /// can see are left out: an entry is dropped when a newer value or deletion of its key falls in the same
     /// snapshot stripe (no live snapshot lies between them). Entries below a merge operand are all kept.
+    /// The memtable's range tombstones go to the table's range-deletion block, all of them, and widen the
+    /// file's key range as RocksDB's flush does: smallest covers a tombstone's start, largest its end as
+    /// (end, max sequence, range deletion), the sentinel that sorts before every real entry of the end key.
     /// </summary>
     private FileMetadata WriteLevel0Table(ColumnFamilyData cf, MemTable mem, ulong fileNumber, ulong[] snapshots)
     {
@@ -250,6 +253,9 @@ public sealed partial class LsmDb
         };
         TableProperties properties;
         ulong size;
+        var order = new Encoding.InternalKeyComparator(cf.Options.Table.Comparator);
+        byte[]? smallest = null;
+        byte[]? largest = null;
         try
         {
             using var file = _fs.Create(path);
@@ -287,8 +293,22 @@ public sealed partial class LsmDb
                 previousShadows = Encoding.InternalKey.Kind(key) is ValueKind.Value or ValueKind.Deletion or ValueKind.SingleDeletion;
             }
 
+            if (mem.NewRangeTombstoneIterator() is MemTableIterator tombstones)
+            {
+                for (tombstones.SeekToFirst(); tombstones.Valid; tombstones.Next())
+                {
+                    builder.Add(tombstones.Key, tombstones.Value);
+                    WidenBounds(order, tombstones.Key, tombstones.Value, ref smallest, ref largest);
+                }
+            }
+
             properties = builder.Finish();
             size = builder.FileSize;
+            if (properties.NumEntries > properties.NumRangeDeletions)
+            {
+                WidenBounds(order, properties.SmallestKey.Span, ref smallest, ref largest);
+                WidenBounds(order, properties.LargestKey.Span, ref smallest, ref largest);
+            }
             file.Sync();
         }
         catch
@@ -308,14 +328,38 @@ public sealed partial class LsmDb
         {
             FileNumber = fileNumber,
             FileSize = size,
-            Smallest = properties.SmallestKey.ToArray(),
-            Largest = properties.LargestKey.ToArray(),
+            Smallest = smallest!,
+            Largest = largest!,
             SmallestSequence = properties.SmallestSequence ?? 0,
             LargestSequence = properties.LargestSequence ?? 0,
             EpochNumber = cf.State.NewEpochNumber(),
             OldestAncesterTime = now,
             FileCreationTime = now,
         };
+    }
+
+    /// <summary>Widens [smallest, largest] to hold the internal key <paramref name="key"/>.</summary>
+    private static void WidenBounds(Encoding.InternalKeyComparator order, ReadOnlySpan<byte> key, ref byte[]? smallest, ref byte[]? largest)
+    {
+        if (smallest is null || order.Compare(key, smallest) < 0)
+        {
+            smallest = key.ToArray();
+        }
+
+        if (largest is null || order.Compare(key, largest) > 0)
+        {
+            largest = key.ToArray();
+        }
+    }
+
+    /// <summary>Widens [smallest, largest] to hold the range tombstone start#seq..end (exclusive).</summary>
+    private static void WidenBounds(
+        Encoding.InternalKeyComparator order, ReadOnlySpan<byte> start, ReadOnlySpan<byte> endUserKey, ref byte[]? smallest, ref byte[]? largest)
+    {
+        WidenBounds(order, start, ref smallest, ref largest);
+        byte[] end = new byte[endUserKey.Length + Encoding.InternalKey.TrailerSize];
+        Encoding.InternalKey.Write(end, endUserKey, Encoding.InternalKey.MaxSequence, ValueKind.RangeDeletion);
+        WidenBounds(order, end, ref smallest, ref largest);
     }
 
     /// <summary>The index of the first snapshot at or above <paramref name="sequence"/>: entries with equal stripes look the same to every reader.</summary>

@@ -81,13 +81,55 @@ public sealed partial class LsmDb
             }
 
             var merged = new MergingIterator(view.Version.Comparator, [.. children]);
-            var user = new UserIterator(merged, comparator, view.ColumnFamily.Options.MergeOperator, snapshot, options.LowerBound, options.UpperBound);
+            var user = new UserIterator(
+                merged, comparator, view.ColumnFamily.Options.MergeOperator, snapshot, options.LowerBound, options.UpperBound, RangeTombstonesOf(view));
             return new LsmIterator(user, view);
         }
         catch
         {
             view.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Every range tombstone of the view's memtables and tables, fragmented; null when there are none.</summary>
+    private FragmentedRangeTombstones? RangeTombstonesOf(ReadView view)
+    {
+        List<RangeTombstone>? tombstones = null;
+        AddRangeTombstones(view.Mem, ref tombstones);
+        foreach (MemTable imm in view.Imm)
+        {
+            AddRangeTombstones(imm, ref tombstones);
+        }
+
+        KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
+        for (int level = 0; level < view.Version.NumLevels; level++)
+        {
+            foreach (FileMetadata file in view.Version.Files(level))
+            {
+                IReadOnlyList<RangeTombstone> inTable = _tables.Get(file.FileNumber, comparator).RangeTombstones;
+                if (inTable.Count > 0)
+                {
+                    (tombstones ??= []).AddRange(inTable);
+                }
+            }
+        }
+
+        return tombstones is null ? null : FragmentedRangeTombstones.Build(comparator, tombstones);
+    }
+
+    private static void AddRangeTombstones(MemTable mem, ref List<RangeTombstone>? tombstones)
+    {
+        if (mem.NewRangeTombstoneIterator() is not MemTableIterator iterator)
+        {
+            return;
+        }
+
+        tombstones ??= [];
+        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+        {
+            tombstones.Add(new RangeTombstone(
+                InternalKey.UserKey(iterator.Key).ToArray(), iterator.Value.ToArray(), InternalKey.Sequence(iterator.Key)));
         }
     }
 
@@ -173,6 +215,7 @@ public sealed partial class LsmDb
     /// <summary>
     /// Finds the key's value: memtable, immutable memtables newest first, level-0 tables newest first, then
     /// one table per deeper level; merge operands are collected on the way down to a value or a deletion.
+    /// A range tombstone met on the way hides every older entry of the key, in its source and below.
     /// </summary>
     private bool Lookup(
         ColumnFamilyHandle? columnFamily,
@@ -251,12 +294,13 @@ public sealed partial class LsmDb
 
     private static void SearchMemTable(MemTable mem, ulong snapshot, ref LookupState state)
     {
-        if (!mem.TryGetEntry(state.Key, snapshot, out ValueKind kind, out ReadOnlySpan<byte> value, out _))
+        state.CoverWith(mem.MaxCoveringTombstoneSequence(state.Key, snapshot));
+        if (!mem.TryGetEntry(state.Key, snapshot, out ValueKind kind, out ReadOnlySpan<byte> value, out ulong sequence))
         {
             return;
         }
 
-        if (!state.Add(kind, value))
+        if (!state.Add(kind, value, sequence))
         {
             return;
         }
@@ -267,7 +311,8 @@ public sealed partial class LsmDb
         InternalKey.Write(seek, state.Key, snapshot, InternalKey.KindForSeek);
         iterator.Seek(seek);
         iterator.Next(); // past the operand already taken
-        while (iterator.Valid && InternalKey.UserKey(iterator.Key).SequenceEqual(state.Key) && state.Add(InternalKey.Kind(iterator.Key), iterator.Value))
+        while (iterator.Valid && InternalKey.UserKey(iterator.Key).SequenceEqual(state.Key)
+            && state.Add(InternalKey.Kind(iterator.Key), iterator.Value, InternalKey.Sequence(iterator.Key)))
         {
             iterator.Next();
         }
@@ -275,6 +320,11 @@ public sealed partial class LsmDb
 
     private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state)
     {
+        if (table.RangeTombstones.Count > 0)
+        {
+            state.CoverWith(MaxCoveringSequence(table, state.Key, snapshot));
+        }
+
         if (!table.KeyMayMatch(state.Key) && table.RangeTombstones.Count == 0)
         {
             return; // the filter rules the key out: no iterator, no block read
@@ -286,16 +336,37 @@ public sealed partial class LsmDb
             return;
         }
 
-        if (!state.Add(kind, value) || kind == ValueKind.RangeDeletion)
+        if (kind == ValueKind.RangeDeletion)
+        {
+            state.Add(kind, value); // one of the table's own tombstones hides the key; the iterator is not at an entry
+            return;
+        }
+
+        if (!state.Add(kind, value, InternalKey.Sequence(scratch.Key)))
         {
             return;
         }
 
         scratch.Next();
         while (scratch.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(scratch.Key), state.Key) == 0
-            && state.Add(InternalKey.Kind(scratch.Key), scratch.Value))
+            && state.Add(InternalKey.Kind(scratch.Key), scratch.Value, InternalKey.Sequence(scratch.Key)))
         {
             scratch.Next();
         }
+    }
+
+    /// <summary>The newest range tombstone of the table visible at <paramref name="snapshot"/> that covers <paramref name="userKey"/>; 0 when none.</summary>
+    private static ulong MaxCoveringSequence(TableReader table, ReadOnlySpan<byte> userKey, ulong snapshot)
+    {
+        ulong max = 0;
+        foreach (RangeTombstone tombstone in table.RangeTombstones)
+        {
+            if (tombstone.Sequence <= snapshot && tombstone.Sequence > max && tombstone.Covers(table.Comparator.UserComparator, userKey))
+            {
+                max = tombstone.Sequence;
+            }
+        }
+
+        return max;
     }
 }

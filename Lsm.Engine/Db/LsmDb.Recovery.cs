@@ -206,11 +206,6 @@ public sealed partial class LsmDb
             {
                 if (_columnFamilies.TryGetValue(r.ColumnFamilyId, out ColumnFamilyData? cf) && logNumber >= cf.State.LogNumber)
                 {
-                    if (r.Kind == ValueKind.RangeDeletion)
-                    {
-                        throw new NotSupportedException($"The log {file} holds a range deletion, which this engine does not apply yet.");
-                    }
-
                     cf.Mem.Add(sequence, r.Kind, r.Key, r.Value);
                 }
 

@@ -91,6 +91,36 @@ public sealed partial class LsmDb
         Write(batch, options);
     }
 
+    /// <summary>Deletes every key in [<paramref name="begin"/>, <paramref name="end"/>) from the default column family.</summary>
+    /// <param name="begin">The first key deleted.</param>
+    /// <param name="end">The first key after the range, not deleted; a range with <paramref name="end"/> equal to <paramref name="begin"/> is empty.</param>
+    public void DeleteRange(ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end) => DeleteRange(null, begin, end);
+
+    /// <summary>
+    /// Deletes every key in [<paramref name="begin"/>, <paramref name="end"/>) from a column family with one range
+    /// tombstone (RocksDB's DeleteRange): keys written later are not affected, snapshots taken before still see the
+    /// deleted keys.
+    /// </summary>
+    /// <param name="columnFamily">The family; the default one when null.</param>
+    /// <param name="begin">The first key deleted.</param>
+    /// <param name="end">The first key after the range, not deleted; a range with <paramref name="end"/> equal to <paramref name="begin"/> is empty.</param>
+    /// <param name="options">Write options; default when null.</param>
+    /// <exception cref="ArgumentException"><paramref name="end"/> comes before <paramref name="begin"/> in the family's order, or a bound is too long.</exception>
+    public void DeleteRange(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end, WriteOptions? options = null)
+    {
+        var batch = new WriteBatch();
+        if (columnFamily is null)
+        {
+            batch.DeleteRange(begin, end);
+        }
+        else
+        {
+            batch.DeleteRange(columnFamily, begin, end);
+        }
+
+        Write(batch, options);
+    }
+
     /// <summary>Records a merge operand for <paramref name="key"/> in the default column family (needs a merge operator).</summary>
     /// <param name="key">The key.</param>
     /// <param name="operand">The operand.</param>
@@ -122,7 +152,7 @@ public sealed partial class LsmDb
     /// </summary>
     /// <param name="batch">The batch.</param>
     /// <param name="options">Write options; default when null.</param>
-    /// <exception cref="ArgumentException">The batch names a column family that does not exist, or holds a range deletion.</exception>
+    /// <exception cref="ArgumentException">The batch names a column family that does not exist, or holds a range deletion whose end comes before its start.</exception>
     /// <exception cref="InvalidOperationException">The batch names a dropped column family.</exception>
     /// <exception cref="IOException">The log write failed, or an earlier background error stops writes (it carries the cause).</exception>
     public void Write(WriteBatch batch, WriteOptions? options = null)
@@ -336,9 +366,12 @@ public sealed partial class LsmDb
                 throw new InvalidOperationException($"Column family '{cf.Handle.Name}' has been dropped.");
             }
 
-            if (record.Kind == ValueKind.RangeDeletion)
+            if (record.Kind == ValueKind.RangeDeletion && cf.Options.Table.Comparator.Compare(record.Key, record.Value) > 0)
             {
-                throw new ArgumentException("DeleteRange is not supported by the database yet.", nameof(batch));
+                // RocksDB's InvalidArgument: an inverted range is taken for a mistake, not for an empty range.
+                throw new ArgumentException(
+                    $"DeleteRange's end key {KeyText.FormatUserKey(record.Value)} comes before its start key {KeyText.FormatUserKey(record.Key)}.",
+                    nameof(batch));
             }
         }
     }

@@ -5,6 +5,8 @@ namespace Lsm.Engine.Iterators;
 /// <summary>
 /// Turns a merged stream of internal entries into the user's view at one snapshot: one entry per user key,
 /// its newest version visible at the snapshot, deletions hidden, merge operands folded, bounds applied.
+/// Range tombstones come separately, already fragmented: an entry older than the newest visible tombstone
+/// covering its key counts as deleted.
 /// </summary>
 /// <remarks>
 /// Forward moves walk the internal stream once. A backward move resolves the previous user key by seeking
@@ -19,6 +21,7 @@ internal sealed class UserIterator
     private readonly ulong _snapshot;
     private readonly byte[]? _lowerBound;
     private readonly byte[]? _upperBound;
+    private readonly FragmentedRangeTombstones? _tombstones;
 
     private byte[] _key = new byte[64];
     private int _keyLength;
@@ -26,11 +29,20 @@ internal sealed class UserIterator
     private int _valueLength;
     private bool _valid;
     private bool _innerPastCurrent;   // forward: the inner iterator already stands after the current user key
+    private ulong _cover;             // the newest visible range tombstone covering _key; entries older than it are deleted
     private byte[] _seekBuffer = new byte[64];
     private readonly List<ReadOnlyMemory<byte>> _operands = [];
 
-    public UserIterator(IInternalIterator inner, KeyComparator comparator, MergeOperator? mergeOperator, ulong snapshot, byte[]? lowerBound, byte[]? upperBound)
+    public UserIterator(
+        IInternalIterator inner,
+        KeyComparator comparator,
+        MergeOperator? mergeOperator,
+        ulong snapshot,
+        byte[]? lowerBound,
+        byte[]? upperBound,
+        FragmentedRangeTombstones? tombstones = null)
     {
+        _tombstones = tombstones;
         _inner = inner;
         _comparator = comparator;
         _mergeOperator = mergeOperator;
@@ -215,6 +227,13 @@ internal sealed class UserIterator
     private Resolution Resolve()
     {
         ReadOnlySpan<byte> ikey = _inner.Key;
+        if (InternalKey.Sequence(ikey) < _cover)
+        {
+            _inner.Next(); // a range tombstone hides this version and every older one
+            _innerPastCurrent = true;
+            return Resolution.Deleted;
+        }
+
         switch (InternalKey.Kind(ikey))
         {
             case ValueKind.Value:
@@ -249,14 +268,15 @@ internal sealed class UserIterator
         while (_inner.Valid && _comparator.Compare(InternalKey.UserKey(_inner.Key), Key) == 0)
         {
             ValueKind kind = InternalKey.Kind(_inner.Key);
-            if (kind == ValueKind.Merge)
+            bool covered = InternalKey.Sequence(_inner.Key) < _cover; // deleted by a range tombstone
+            if (kind == ValueKind.Merge && !covered)
             {
                 _operands.Add(_inner.Value.ToArray());
                 _inner.Next();
                 continue;
             }
 
-            if (kind == ValueKind.Value)
+            if (kind == ValueKind.Value && !covered)
             {
                 existing = _inner.Value.ToArray();
             }
@@ -284,6 +304,7 @@ internal sealed class UserIterator
 
         userKey.CopyTo(_key);
         _keyLength = userKey.Length;
+        _cover = _tombstones?.MaxCoveringSequence(userKey, _snapshot) ?? 0;
     }
 
     private void SetValue(ReadOnlySpan<byte> value)

@@ -95,6 +95,11 @@ internal sealed unsafe class MemTable : IDisposable
     public void Add(ulong sequence, ValueKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> value)
     {
         Debug.Assert(sequence <= InternalKey.MaxSequence, "sequence number above 2^56 - 1");
+        if (kind == ValueKind.RangeDeletion && Comparator.UserComparator.Compare(userKey, value) >= 0)
+        {
+            return; // an empty range deletes nothing; RocksDB's inserter drops it too (the write path refuses end < begin)
+        }
+
         SkipList list = kind == ValueKind.RangeDeletion ? _rangeDeletions : _table;
         byte* node = list.AllocateNode(userKey.Length + InternalKey.TrailerSize, value.Length, out Span<byte> key, out Span<byte> destination);
         InternalKey.Write(key, userKey, sequence, kind);
@@ -171,6 +176,42 @@ internal sealed unsafe class MemTable : IDisposable
         value = default;
         sequence = 0;
         return false;
+    }
+
+    /// <summary>
+    /// The newest sequence, at most <paramref name="snapshotSequence"/>, of a range tombstone in this memtable that
+    /// covers <paramref name="userKey"/>; 0 when none does. Every entry of the key older than it is deleted.
+    /// </summary>
+    /// <remarks>
+    /// Walks the tombstones whose start is at or before the key (the list is in start order), so the cost grows
+    /// with the number of tombstones; nothing is allocated when the memtable has none.
+    /// </remarks>
+    public ulong MaxCoveringTombstoneSequence(ReadOnlySpan<byte> userKey, ulong snapshotSequence)
+    {
+        if (NumRangeDeletes == 0)
+        {
+            return 0;
+        }
+
+        KeyComparator user = Comparator.UserComparator;
+        ulong max = 0;
+        var iterator = new MemTableIterator(_rangeDeletions);
+        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+        {
+            ReadOnlySpan<byte> start = InternalKey.UserKey(iterator.Key);
+            if (user.Compare(start, userKey) > 0)
+            {
+                break;
+            }
+
+            ulong sequence = InternalKey.Sequence(iterator.Key);
+            if (sequence <= snapshotSequence && sequence > max && user.Compare(userKey, iterator.Value) < 0)
+            {
+                max = sequence;
+            }
+        }
+
+        return max;
     }
 
     /// <summary>A new iterator over the point entries (everything but range tombstones).</summary>
