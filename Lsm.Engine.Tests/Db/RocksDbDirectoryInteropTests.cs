@@ -11,6 +11,7 @@ using Native = RocksDbSharp.Native;
 using RocksCfHandle = RocksDbSharp.ColumnFamilyHandle;
 using RocksCfOptions = RocksDbSharp.ColumnFamilyOptions;
 using RocksDb = RocksDbSharp.RocksDb;
+using RocksIterator = RocksDbSharp.Iterator;
 using RocksDbOptions = RocksDbSharp.DbOptions;
 using RocksFamilies = RocksDbSharp.ColumnFamilies;
 using RocksMergeOperator = RocksDbSharp.MergeOperator;
@@ -1012,6 +1013,44 @@ public sealed class RocksDbDirectoryInteropTests
         }
 
         Assert.Equal(["k0", "k1", "k5", "k6", "k7", "k8", "k9"], keys);
+    }
+
+    [Fact]
+    public void LsmDbRangeDeletions_FlushedAndInTheLog_AreHonouredByRocksDb()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("db");
+        using (var db = LsmDb.Open(path, LsmOptions()))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                db.Put(System.Text.Encoding.ASCII.GetBytes($"k{i}"), "v"u8);
+            }
+
+            db.Flush();
+            db.DeleteRange("k1"u8, "k3"u8);
+            db.Put("k2"u8, "after"u8); // newer than the tombstone
+            db.Flush();                // the tombstone goes to a table's range_del block
+            db.DeleteRange("k6"u8, "k8"u8); // stays in the log
+        }
+
+        (RocksDb rocks, Dictionary<string, RocksCfHandle> handles) = OpenRocks(path, create: false);
+        using (rocks)
+        {
+            var keys = new List<string>();
+            using (RocksIterator it = rocks.NewIterator(handles[Default]))
+            {
+                for (it.SeekToFirst(); it.Valid(); it.Next())
+                {
+                    keys.Add($"{System.Text.Encoding.ASCII.GetString(it.Key())}={System.Text.Encoding.ASCII.GetString(it.Value())}");
+                }
+            }
+
+            Assert.Equal(["k0=v", "k2=after", "k3=v", "k4=v", "k5=v", "k8=v", "k9=v"], keys);
+            Assert.Null(rocks.Get("k1"u8.ToArray(), handles[Default]));
+            Assert.Null(rocks.Get("k7"u8.ToArray(), handles[Default]));
+            VerifyChecksum(rocks, "RocksDB opening LsmDb's range deletions");
+        }
     }
 
     [Fact]
