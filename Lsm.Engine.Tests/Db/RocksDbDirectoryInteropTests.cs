@@ -1077,11 +1077,7 @@ public sealed class RocksDbDirectoryInteropTests
         Assert.NotNull(db.Get("k5"u8));
     }
 
-    [Fact(Skip = "incompatibility (minor, RocksDB only warns): the tables we flush are recorded in the MANIFEST without their unique id "
-        + "(FileMetadata.UniqueId, NewFile4 custom tag 12, left null by WriteLevel0Table, LsmDb.Flush.cs:224-235), so RocksDB (default "
-        + "verify_sst_unique_id_in_manifest = true) cannot check them and logs '[WARN] At least one SST file opened without unique ID to "
-        + "verify' (table/block_based/block_based_table_reader.cc:966-974). RocksDB's flush sets it from the table's db id, session id and "
-        + "file number (db/builder.cc:466-472, GetSstInternalUniqueId in table/unique_id.cc). Fix: compute the same 128-bit id there.")]
+    [Fact]
     public void LsmDbTables_CarryTheirUniqueIdInTheManifest()
     {
         using var dir = new TempDirectory();

@@ -113,6 +113,32 @@ public sealed class RocksDbManifestInteropTests
         Assert.True(records >= 5);
     }
 
+    [Fact]
+    public void SstUniqueId_EqualsTheIdRocksDbRecords_ForEachOfItsTables()
+    {
+        using var dir = new TempDirectory();
+        CreateRocksDb(dir.Path, reopen: true);
+        using VersionSet set = VersionSet.Recover(LocalFileSystem.Instance, dir.Path, new VersionSetOptions());
+        int checkedFiles = 0;
+        foreach (ColumnFamilyState cf in set.ColumnFamilies)
+        {
+            Version v = set.AcquireCurrent(cf.Id);
+            foreach ((int _, FileMetadata f) in v.AllFiles())
+            {
+                using var table = TableReader.Open(Path.Join(dir.Path, DbFileName.Table(f.FileNumber)));
+                string dbId = System.Text.Encoding.UTF8.GetString(table.Properties.Raw[TablePropertyNames.DbId].Span);
+                string session = System.Text.Encoding.UTF8.GetString(table.Properties.Raw[TablePropertyNames.DbSessionId].Span);
+                Assert.NotNull(f.UniqueId);
+                Assert.Equal(Convert.ToHexString(f.UniqueId), Convert.ToHexString(SstUniqueId.Compute(dbId, session, f.FileNumber)));
+                checkedFiles++;
+            }
+
+            v.Unref();
+        }
+
+        Assert.True(checkedFiles >= 2, $"only {checkedFiles} tables");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

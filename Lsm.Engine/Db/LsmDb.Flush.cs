@@ -328,6 +328,7 @@ public sealed partial class LsmDb
         {
             FileNumber = fileNumber,
             FileSize = size,
+            UniqueId = SstUniqueId.Compute(_versions.DbId, _sessionId, fileNumber),
             Smallest = smallest!,
             Largest = largest!,
             SmallestSequence = properties.SmallestSequence ?? 0,
