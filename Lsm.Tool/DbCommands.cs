@@ -10,8 +10,11 @@ namespace Lsm.Tool;
 /// <c>check</c> on a database directory, through <see cref="LsmDb"/>'s public API only.
 /// </summary>
 /// <remarks>
-/// Every command opens the database read-write (the engine has no read-only mode), which replays its logs, and
-/// closes it before returning. Keys and values are UTF-8 text, or <c>0x</c> followed by hex.
+/// <c>put</c>, <c>delete</c> and <c>merge</c> open the database read-write (taking its LOCK; replaying its logs
+/// flushes them to a table). <c>get</c>, <c>scan</c>, <c>stats</c> and <c>check</c> open it with
+/// <see cref="LsmDb.OpenReadOnly"/>: the logs are replayed in memory, no file of the directory is created, changed
+/// or deleted, and a database another process has open (LsmEngine or RocksDB) can be read as its files stand.
+/// Every command closes the database before returning. Keys and values are UTF-8 text, or <c>0x</c> followed by hex.
 /// </remarks>
 internal static class DbCommands
 {
@@ -46,7 +49,7 @@ internal static class DbCommands
         var command = new Command("put", "Set KEY to VALUE (a synced write).") { dir, key, value, cf, merge, create };
         command.SetAction(parse =>
         {
-            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, parse.GetValue(create));
+            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, parse.GetValue(create), Writes: true);
             byte[] k = ParseKey(parse.GetValue(key)!);
             byte[] v = ParseKey(parse.GetValue(value)!);
             return Run(stderr, target, (db, family) =>
@@ -68,7 +71,7 @@ internal static class DbCommands
         var command = new Command("delete", "Delete KEY (a synced write; deleting an absent key is not an error).") { dir, key, cf, merge };
         command.SetAction(parse =>
         {
-            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false);
+            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false, Writes: true);
             byte[] k = ParseKey(parse.GetValue(key)!);
             return Run(stderr, target, (db, family) =>
             {
@@ -95,7 +98,7 @@ internal static class DbCommands
         };
         command.SetAction(parse =>
         {
-            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false);
+            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false, Writes: true);
             byte[] k = ParseKey(parse.GetValue(key)!);
             byte[] v = ParseKey(parse.GetValue(operand)!);
             return Run(stderr, target, (db, family) =>
@@ -125,7 +128,7 @@ internal static class DbCommands
         };
         command.SetAction(parse =>
         {
-            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false);
+            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false, Writes: false);
             byte[] k = ParseKey(parse.GetValue(key)!);
             bool asHex = parse.GetValue(hex);
             return Run(stderr, target, (db, family) =>
@@ -191,7 +194,7 @@ internal static class DbCommands
         };
         command.SetAction(parse =>
         {
-            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false);
+            var target = new Target(parse.GetValue(dir)!, parse.GetValue(cf)!, parse.GetValue(merge)!, Create: false, Writes: false);
             byte[]? lower = parse.GetValue(from) is string f ? ParseKey(f) : null;
             byte[]? upper = parse.GetValue(to) is string t ? ParseKey(t) : null;
             int max = parse.GetValue(limit);
@@ -264,7 +267,7 @@ internal static class DbCommands
         command.SetAction(parse =>
         {
             string? only = parse.GetValue(cf);
-            var target = new Target(parse.GetValue(dir)!, only ?? ColumnFamilyHandle.DefaultName, parse.GetValue(merge)!, Create: false);
+            var target = new Target(parse.GetValue(dir)!, only ?? ColumnFamilyHandle.DefaultName, parse.GetValue(merge)!, Create: false, Writes: false);
             return Run(stderr, target, (db, family) =>
             {
                 IReadOnlyList<ColumnFamilyHandle> families = only is null ? db.ColumnFamilies : [family];
@@ -305,14 +308,14 @@ internal static class DbCommands
         Option<string> merge = MergeOperatorOption();
         var command = new Command(
             "check",
-            "Open the database, then verify the MANIFEST and every block checksum of every live table file. "
-            + "Exit 0: clean; 1: corruption (each named with its file and offset); 2: missing, unreadable or in use; 3: unsupported.")
+            "Open the database read-only (nothing in it is changed), then verify the MANIFEST and every block checksum of every live "
+            + "table file. Exit 0: clean; 1: corruption (each named with its file and offset); 2: missing or unreadable; 3: unsupported.")
         {
             dir, merge,
         };
         command.SetAction(parse =>
         {
-            var target = new Target(parse.GetValue(dir)!, ColumnFamilyHandle.DefaultName, parse.GetValue(merge)!, Create: false);
+            var target = new Target(parse.GetValue(dir)!, ColumnFamilyHandle.DefaultName, parse.GetValue(merge)!, Create: false, Writes: false);
             return LsmCli.Guard(stderr, target.Dir, () => Check(stdout, stderr, target));
         });
         return command;
@@ -331,7 +334,8 @@ internal static class DbCommands
         LsmDb? db = null;
         try
         {
-            // Opening holds the lock, so nothing changes the files while they are checked, and recovers the logs.
+            // Read-only: the logs are replayed (damage in them is found) but nothing is written, so the directory is
+            // checked as it stands. No LOCK is taken: a writer that has the database open may still change it meanwhile.
             try
             {
                 db = Open(target);
@@ -451,8 +455,8 @@ internal static class DbCommands
 
     private static readonly WriteOptions SyncWrite = new() { Sync = true };
 
-    /// <summary>The database and column family a command works on.</summary>
-    private sealed record Target(string Dir, string ColumnFamily, string MergeOperator, bool Create);
+    /// <summary>The database and column family a command works on; <paramref name="Writes"/>: open it read-write, else read-only.</summary>
+    private sealed record Target(string Dir, string ColumnFamily, string MergeOperator, bool Create, bool Writes);
 
     /// <summary>
     /// Opens the database, resolves the column family, runs <paramref name="body"/> and closes the database,
@@ -545,11 +549,12 @@ internal static class DbCommands
             "stringappend" => new StringAppendOperator(),
             _ => null,
         };
-        return LsmDb.Open(target.Dir, new DbOptions
+        var options = new DbOptions
         {
             CreateIfMissing = target.Create,
             DefaultColumnFamilyOptions = new ColumnFamilyOptions { MergeOperator = mergeOperator },
-        });
+        };
+        return target.Writes ? LsmDb.Open(target.Dir, options) : LsmDb.OpenReadOnly(target.Dir, options);
     }
 
     private static string Corruption(CorruptionException e, string fallback)

@@ -9,7 +9,10 @@ public sealed record DbOptions
     /// <summary>Default for <see cref="MaxBackgroundFlushes"/>: 1, which suits 2 cores.</summary>
     public const int DefaultMaxBackgroundFlushes = 1;
 
-    /// <summary>Create the database if the directory holds none. Default: false, as in RocksDB.</summary>
+    /// <summary>
+    /// Create the database if the directory holds none. Default: false, as in RocksDB. Ignored by
+    /// <see cref="LsmDb.OpenReadOnly"/>, which never creates anything.
+    /// </summary>
     public bool CreateIfMissing { get; init; }
 
     /// <summary>Fail if the directory already holds a database. Default: false.</summary>

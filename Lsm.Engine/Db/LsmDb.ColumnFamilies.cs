@@ -55,6 +55,7 @@ public sealed partial class LsmDb
     /// <exception cref="ArgumentException">The name is empty or already in use.</exception>
     public ColumnFamilyHandle CreateColumnFamily(string name, ColumnFamilyOptions? options = null)
     {
+        ThrowIfReadOnly();
         ArgumentException.ThrowIfNullOrEmpty(name);
         options?.Validate();
         lock (_mutex)
@@ -85,6 +86,7 @@ public sealed partial class LsmDb
     /// <param name="columnFamily">The family.</param>
     public void DropColumnFamily(ColumnFamilyHandle columnFamily)
     {
+        ThrowIfReadOnly();
         ArgumentNullException.ThrowIfNull(columnFamily);
         lock (_mutex)
         {

@@ -51,6 +51,7 @@ public sealed partial class LsmDb
     /// <exception cref="IOException">A background error stops flushing; it carries the cause.</exception>
     public void Flush(ColumnFamilyHandle? columnFamily = null)
     {
+        ThrowIfReadOnly();
         lock (_mutex)
         {
             ThrowIfDisposed();

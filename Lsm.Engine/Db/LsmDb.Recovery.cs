@@ -74,6 +74,32 @@ public sealed partial class LsmDb
     }
 
     /// <summary>
+    /// Recovery for <see cref="OpenReadOnly"/>: the MANIFEST's state plus every live log replayed into memtables,
+    /// and nothing written. Memtables are not flushed however much the logs hold (RocksDB's read-only open does the
+    /// same); no log is started, so the database has no writer.
+    /// </summary>
+    private void RecoverReadOnly()
+    {
+        lock (_mutex)
+        {
+            foreach (ColumnFamilyState state in _versions.ColumnFamilies)
+            {
+                AddColumnFamilyData(state);
+            }
+
+            DefaultColumnFamily = _columnFamilies[0].Handle;
+            ReplayLogs(edits: null);
+            foreach ((string name, ColumnFamilyOptions _) in _options.ColumnFamilies)
+            {
+                if (_versions.FindColumnFamily(name) is null)
+                {
+                    throw new InvalidOperationException($"Column family '{name}' does not exist (a read-only open cannot create it).");
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// When RocksDB tracked its logs in the MANIFEST (track_and_verify_wals_in_manifest), records that the replayed
     /// logs are gone, in an edit of its own as RocksDB does; otherwise RocksDB's next open would miss them.
     /// </summary>
@@ -137,7 +163,17 @@ public sealed partial class LsmDb
         new(new InternalKeyComparator(options.Table.Comparator), (int)Math.Clamp(options.WriteBufferSize / 8, Arena.MinChunkSize, Arena.DefaultChunkSize));
 
     /// <summary>Replays, in order, every log at or after the oldest one a column family still needs.</summary>
-    private void ReplayLogs(Dictionary<uint, VersionEdit> edits)
+    /// <param name="edits">
+    /// Where tables written during replay (a memtable that fills up) are recorded; null for a read-only open,
+    /// which keeps everything in memory.
+    /// </param>
+    /// <remarks>
+    /// A log record whose checksum holds but whose write batch is malformed (<see cref="FindBatchDamage"/>) is
+    /// handled by the recovery mode as a damaged log record is: it fails the open (modes 0 and 1), is skipped and
+    /// counted (mode 3), or ends replay (mode 2). Each batch is checked whole before any of it is applied, so a
+    /// malformed batch is never applied in part.
+    /// </remarks>
+    private void ReplayLogs(Dictionary<uint, VersionEdit>? edits)
     {
         ulong minLog = _versions.MinLiveLogNumber();
         ulong prevLog = _versions.PrevLogNumber;
@@ -153,14 +189,41 @@ public sealed partial class LsmDb
 
         logs.Sort();
         ulong lastSequence = _versions.LastSequence;
+        WalRecoveryMode mode = _options.WalRecoveryMode;
         foreach (ulong logNumber in logs)
         {
             _versions.MarkFileNumberUsed(logNumber);
             string path = FilePath(DbFileName.Log(logNumber));
             using var reader = new LogReader(_fs.OpenRead(path), logNumber, ownsFile: true);
-            while (reader.TryReadRecord(_options.WalRecoveryMode, out ReadOnlySpan<byte> record))
+            long? stoppedAt = null;
+            while (reader.TryReadRecord(mode, out ReadOnlySpan<byte> record))
             {
+                if (FindBatchDamage(record) is string damage)
+                {
+                    if (mode == WalRecoveryMode.SkipAnyCorruptedRecords)
+                    {
+                        _recoveryDroppedRecords++;
+                        _recoveryDroppedBytes += record.Length;
+                        continue;
+                    }
+
+                    if (mode == WalRecoveryMode.PointInTimeRecovery)
+                    {
+                        // As the log reader counts a point-in-time stop: the record, and every byte from it to the end of the log.
+                        stoppedAt = reader.RecordOffset;
+                        _recoveryDroppedBytes += reader.FileLength - reader.RecordOffset;
+                        break;
+                    }
+
+                    throw new CorruptionException($"bad write batch: {damage}", path, reader.RecordOffset);
+                }
+
                 lastSequence = Math.Max(lastSequence, ReplayBatch(record, logNumber, path, reader.RecordOffset));
+                if (edits is null)
+                {
+                    continue;
+                }
+
                 foreach (ColumnFamilyData cf in _columnFamilies.Values)
                 {
                     if (cf.Mem.ApproximateMemoryUsage >= cf.Options.WriteBufferSize)
@@ -177,15 +240,81 @@ public sealed partial class LsmDb
 
             _recoveryDroppedRecords += reader.CorruptionsSkipped;
             _recoveryDroppedBytes += reader.DroppedBytes;
-            if (reader.StoppedAt is not null)
+            stoppedAt ??= reader.StoppedAt?.Offset;
+            if (stoppedAt is long offset)
             {
                 // Point-in-time recovery: nothing after the damage may be applied, in this log or a later one.
                 _recoveryDroppedRecords++;
+                CheckConsistentAfterStop(logNumber, path, offset);
                 break;
             }
         }
 
         _versions.SetLastSequence(lastSequence);
+    }
+
+    /// <summary>
+    /// After point-in-time recovery stopped in log <paramref name="stoppedLog"/>: refuses to open when a column family
+    /// has tables and a log number above that log (RocksDB's <c>MaybeHandleStopReplayForCorruptionForInconsistency</c>).
+    /// </summary>
+    /// <remarks>
+    /// Such a family flushed everything in the stopped log, including what lies after the stop: its tables hold
+    /// writes that the other families lose, so an atomic batch across families could survive in one and vanish from
+    /// another. A family with no table (an empty one, or one created after the log) holds nothing newer and passes.
+    /// </remarks>
+    private void CheckConsistentAfterStop(ulong stoppedLog, string file, long offset)
+    {
+        foreach (ColumnFamilyData cf in _columnFamilies.Values)
+        {
+            if (cf.State.LogNumber > stoppedLog && TotalFileSize(cf.State.Current) > 0)
+            {
+                throw new CorruptionException(
+                    $"point-in-time recovery stopped here, but column family '{cf.Handle.Name}' has tables with writes from after this point "
+                    + $"(its log number {cf.State.LogNumber} is past this log's {stoppedLog}): the families would disagree",
+                    file,
+                    offset);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why a log record is not a well-formed write batch, or null when it is: shorter than the batch header, a
+    /// record that does not decode (unknown tag, a length past the end), or a count that differs from the records
+    /// found (RocksDB: "WriteBatch has wrong count").
+    /// </summary>
+    /// <exception cref="NotSupportedException">A record this engine cannot apply (not damage: a newer writer's feature).</exception>
+    private static string? FindBatchDamage(ReadOnlySpan<byte> record)
+    {
+        if (record.Length < WriteBatchFormat.HeaderSize)
+        {
+            return $"log record of {record.Length} bytes is too short for a write batch";
+        }
+
+        var reader = new WriteBatchReader(record);
+        ulong found = 0;
+        try
+        {
+            while (reader.TryReadNext(out _))
+            {
+                found++;
+            }
+        }
+        catch (CorruptionException e) when (e.FilePath is null)
+        {
+            return $"{e.Reason} (at byte {e.Offset} of the batch)";
+        }
+
+        if (found != reader.Count)
+        {
+            return $"write batch holds {found} records but its header counts {reader.Count}";
+        }
+
+        if (found > 0 && reader.Sequence > InternalKey.MaxSequence - (found - 1))
+        {
+            return $"write batch sequence {reader.Sequence} with {found} records runs past the largest sequence number {InternalKey.MaxSequence}";
+        }
+
+        return null;
     }
 
     /// <summary>Applies one logged batch to the memtables of the families that have not flushed it; returns its last sequence.</summary>

@@ -157,6 +157,7 @@ public sealed partial class LsmDb
     /// <exception cref="IOException">The log write failed, or an earlier background error stops writes (it carries the cause).</exception>
     public void Write(WriteBatch batch, WriteOptions? options = null)
     {
+        ThrowIfReadOnly();
         ArgumentNullException.ThrowIfNull(batch);
         options ??= WriteOptions.Default;
         if (options.Sync && options.DisableWal)

@@ -15,6 +15,10 @@ namespace Lsm.Engine;
 /// may read and write at once; concurrent writers are committed in groups (one log append, at most one sync).
 /// </para>
 /// <para>
+/// A database opened with <see cref="OpenReadOnly"/> reads the directory and never writes to it; its write
+/// operations throw <see cref="NotSupportedException"/>.
+/// </para>
+/// <para>
 /// Limits: keys up to <see cref="WriteBatch.MaxKeyLength"/> bytes (empty keys are allowed, as in RocksDB), values
 /// up to <see cref="WriteBatch.MaxValueLength"/> bytes. Every operation on a disposed database throws
 /// <see cref="ObjectDisposedException"/>; on a dropped column family, <see cref="InvalidOperationException"/>.
@@ -44,7 +48,7 @@ public sealed partial class LsmDb : IDisposable
     private long _backgroundErrorCount;
     private bool _disposed;
 
-    private LsmDb(string path, DbOptions options, IFileSystem fs, IDisposable dbLock, VersionSet versions)
+    private LsmDb(string path, DbOptions options, IFileSystem fs, IDisposable dbLock, VersionSet versions, bool readOnly = false)
     {
         Path = path;
         _options = options;
@@ -52,7 +56,14 @@ public sealed partial class LsmDb : IDisposable
         _lock = dbLock;
         _versions = versions;
         _tables = new TableCache(fs, path);
+        IsReadOnly = readOnly;
     }
+
+    /// <summary>
+    /// True when the database was opened with <see cref="OpenReadOnly"/>: it never writes to its directory, and
+    /// every write operation throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    public bool IsReadOnly { get; }
 
     /// <summary>The database directory.</summary>
     public string Path { get; }
@@ -120,7 +131,65 @@ public sealed partial class LsmDb : IDisposable
         }
     }
 
-    private static VersionSet OpenVersions(IFileSystem fs, string path, DbOptions options)
+    /// <summary>
+    /// Opens the database in <paramref name="path"/> for reading only, as RocksDB's <c>DB::OpenForReadOnly</c>: the
+    /// MANIFEST is read and the live write-ahead logs are replayed into memory, but nothing at all is written to
+    /// the directory (no new log or MANIFEST, no table, no OPTIONS file, no deletion) and the LOCK is not taken,
+    /// so it also opens a database that another process (LsmEngine or RocksDB) has open.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Reads, iterators, snapshots and <see cref="GetProperty"/> work as on a read-write database. Writes
+    /// (<see cref="Put(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, <see cref="Delete(ReadOnlySpan{byte})"/>,
+    /// <see cref="Merge(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, <see cref="Write"/>), <see cref="Flush"/>,
+    /// <see cref="CreateColumnFamily"/> and <see cref="DropColumnFamily"/> throw <see cref="NotSupportedException"/>,
+    /// as a read-only <see cref="Stream"/> does.
+    /// </para>
+    /// <para>
+    /// The view is the state of the files at the open; later writes by another process are not seen (reopen to
+    /// see them). Replayed writes stay in memory however large the logs are (nothing is flushed). Every column
+    /// family is opened. <see cref="DbOptions.WalRecoveryMode"/> applies as in <see cref="Open"/>;
+    /// <see cref="DbOptions.CreateIfMissing"/>, <see cref="DbOptions.ErrorIfExists"/>,
+    /// <see cref="DbOptions.CreateMissingColumnFamilies"/> and <see cref="DbOptions.MaxBackgroundFlushes"/> do not.
+    /// A write in flight in another process may show as a torn last record: it ends replay cleanly except in
+    /// <see cref="WalRecoveryMode.AbsoluteConsistency"/>.
+    /// </para>
+    /// </remarks>
+    /// <param name="path">The database directory.</param>
+    /// <param name="options">Options; defaults when null.</param>
+    /// <returns>The open, read-only database.</returns>
+    /// <exception cref="FileNotFoundException">There is no database (no directory, or no CURRENT file) in <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidOperationException">A column family named in <see cref="DbOptions.ColumnFamilies"/> does not exist.</exception>
+    /// <exception cref="CorruptionException">A log, MANIFEST or table is damaged beyond what the recovery mode allows.</exception>
+    /// <exception cref="IOException">A file operation failed.</exception>
+    public static LsmDb OpenReadOnly(string path, DbOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new DbOptions();
+        options.Validate();
+        IFileSystem fs = options.FileSystem;
+        path = System.IO.Path.GetFullPath(path);
+        if (!fs.DirectoryExists(path) || !fs.FileExists(System.IO.Path.Join(path, DbFileName.Current)))
+        {
+            throw new FileNotFoundException(
+                $"No database at {path} (no CURRENT file); a read-only open never creates one, whatever DbOptions.CreateIfMissing says.", path);
+        }
+
+        VersionSet versions = VersionSet.Recover(fs, path, VersionOptions(options));
+        var db = new LsmDb(path, options, fs, NoLock.Instance, versions, readOnly: true);
+        try
+        {
+            db.RecoverReadOnly();
+            return db;
+        }
+        catch
+        {
+            db.DisposeCore(releaseLock: false);
+            throw;
+        }
+    }
+
+    private static VersionSetOptions VersionOptions(DbOptions options)
     {
         var comparators = new Dictionary<string, KeyComparator>(StringComparer.Ordinal);
         foreach ((string name, ColumnFamilyOptions cf) in options.ColumnFamilies)
@@ -128,12 +197,17 @@ public sealed partial class LsmDb : IDisposable
             comparators[name] = cf.Table.Comparator;
         }
 
-        var versionOptions = new VersionSetOptions
+        return new VersionSetOptions
         {
             Comparator = options.DefaultColumnFamilyOptions.Table.Comparator,
             ColumnFamilyComparators = comparators,
             VerifyTableFiles = options.ParanoidChecks,
         };
+    }
+
+    private static VersionSet OpenVersions(IFileSystem fs, string path, DbOptions options)
+    {
+        VersionSetOptions versionOptions = VersionOptions(options);
         if (fs.FileExists(System.IO.Path.Join(path, DbFileName.Current)))
         {
             if (options.ErrorIfExists)
@@ -153,6 +227,25 @@ public sealed partial class LsmDb : IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Refuses an operation that would write to the directory of a database opened with <see cref="OpenReadOnly"/>.</summary>
+    private void ThrowIfReadOnly([System.Runtime.CompilerServices.CallerMemberName] string operation = "")
+    {
+        if (IsReadOnly)
+        {
+            throw new NotSupportedException($"{operation} is not supported: the database at {Path} was opened read-only (LsmDb.OpenReadOnly).");
+        }
+    }
+
+    /// <summary>What a read-only database holds instead of the LOCK: nothing.</summary>
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
 
     /// <summary>
     /// Closes the database: waits for a running flush, stops the background threads, closes the log (its
