@@ -75,12 +75,16 @@ internal sealed unsafe partial class Arena : IDisposable
 
     /// <summary>Creates an empty arena; no memory is reserved until the first allocation.</summary>
     /// <param name="chunkSize">The size of regular chunks, at least <see cref="MinChunkSize"/>. Default: 1 MiB.</param>
-    public Arena(int chunkSize = DefaultChunkSize)
+    /// <param name="hugePages">Whether chunks may come from huge-page regions (see remarks). Default: true; false to measure without.</param>
+    public Arena(int chunkSize = DefaultChunkSize, bool hugePages = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, MinChunkSize);
         _chunkSize = chunkSize;
-        _useHugeRegions = OperatingSystem.IsLinux() && chunkSize >= HugeRegionMinChunkSize && HugeRegionSize % chunkSize == 0;
+        _useHugeRegions = hugePages && OperatingSystem.IsLinux() && chunkSize >= HugeRegionMinChunkSize && HugeRegionSize % chunkSize == 0;
     }
+
+    /// <summary>Whether regular chunks are carved from huge-page regions.</summary>
+    public bool UsesHugeRegions => _useHugeRegions;
 
     /// <summary>The size of a regular chunk.</summary>
     public int ChunkSize => _chunkSize;
