@@ -153,6 +153,7 @@ internal sealed unsafe partial class Arena : IDisposable
 
         _chunks.Clear();
         _regions.Clear();
+        _chunkCount = 0;
         _regionCursor = null;
         _regionRemaining = 0;
         _cursor = null;
