@@ -136,7 +136,9 @@ internal static class DbBench
     /// <summary>The warm-up round: the same workloads on few keys, with a 1 MiB write buffer so flushes and table reads run too.</summary>
     private static DbBenchOptions WarmupOptions(DbBenchOptions options) => options with
     {
-        Num = Math.Min(options.Num, 10_000),
+        // Enough writes that the write path's methods reach tier-1 JIT code (call counting starts after a
+        // 100 ms delay) before the measured round; with fewer, its first second ran instrumented code.
+        Num = Math.Min(options.Num, 100_000),
         ReadsOverride = Math.Min(options.Reads, 10_000),
         SyncNum = Math.Min(options.SyncNum, 500),
         WriteBufferMb = 1,

@@ -14,9 +14,18 @@ public sealed partial class LsmDb
     private readonly WriteBatch _groupBatch = new();
     private readonly List<Writer> _group = []; // the leader's group; only the current leader touches it
 
+    /// <summary>A single-key batch that grew past this many bytes (a huge value) is not kept for reuse.</summary>
+    private const int MaxKeptSingleBatchBytes = 64 * 1024;
+
     // One Writer per thread, reused: a thread has at most one write in flight.
     [ThreadStatic]
     private static Writer? t_writer;
+
+    // The batch Put, Delete and Merge encode their one update into, reused so that they allocate nothing.
+    // Null while rented: a write re-entered on the same thread (from a callback) gets a fresh batch
+    // instead of overwriting one still queued.
+    [ThreadStatic]
+    private static WriteBatch? t_singleBatch;
 
     // True while a leader appends to the log and inserts into memtables outside the mutex. Anything that swaps
     // or frees a memtable or the log from another thread (Flush, DropColumnFamily) waits for it to clear.
@@ -55,17 +64,24 @@ public sealed partial class LsmDb
     /// <param name="options">Write options; default when null.</param>
     public void Put(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
     {
-        var batch = new WriteBatch();
-        if (columnFamily is null)
+        WriteBatch batch = RentSingleBatch();
+        try
         {
-            batch.Put(key, value);
-        }
-        else
-        {
-            batch.Put(columnFamily, key, value);
-        }
+            if (columnFamily is null)
+            {
+                batch.Put(key, value);
+            }
+            else
+            {
+                batch.Put(columnFamily, key, value);
+            }
 
-        Write(batch, options);
+            Write(batch, options);
+        }
+        finally
+        {
+            ReturnSingleBatch(batch);
+        }
     }
 
     /// <summary>Deletes <paramref name="key"/> from the default column family (a no-op if absent).</summary>
@@ -78,17 +94,24 @@ public sealed partial class LsmDb
     /// <param name="options">Write options; default when null.</param>
     public void Delete(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, WriteOptions? options = null)
     {
-        var batch = new WriteBatch();
-        if (columnFamily is null)
+        WriteBatch batch = RentSingleBatch();
+        try
         {
-            batch.Delete(key);
-        }
-        else
-        {
-            batch.Delete(columnFamily, key);
-        }
+            if (columnFamily is null)
+            {
+                batch.Delete(key);
+            }
+            else
+            {
+                batch.Delete(columnFamily, key);
+            }
 
-        Write(batch, options);
+            Write(batch, options);
+        }
+        finally
+        {
+            ReturnSingleBatch(batch);
+        }
     }
 
     /// <summary>Deletes every key in [<paramref name="begin"/>, <paramref name="end"/>) from the default column family.</summary>
@@ -133,17 +156,24 @@ public sealed partial class LsmDb
     /// <param name="options">Write options; default when null.</param>
     public void Merge(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand, WriteOptions? options = null)
     {
-        var batch = new WriteBatch();
-        if (columnFamily is null)
+        WriteBatch batch = RentSingleBatch();
+        try
         {
-            batch.Merge(key, operand);
-        }
-        else
-        {
-            batch.Merge(columnFamily, key, operand);
-        }
+            if (columnFamily is null)
+            {
+                batch.Merge(key, operand);
+            }
+            else
+            {
+                batch.Merge(columnFamily, key, operand);
+            }
 
-        Write(batch, options);
+            Write(batch, options);
+        }
+        finally
+        {
+            ReturnSingleBatch(batch);
+        }
     }
 
     /// <summary>
@@ -196,6 +226,28 @@ public sealed partial class LsmDb
         if (writer.Error is not null)
         {
             throw Rethrow(writer.Error);
+        }
+    }
+
+    private static WriteBatch RentSingleBatch()
+    {
+        WriteBatch? batch = t_singleBatch;
+        if (batch is null)
+        {
+            return new WriteBatch();
+        }
+
+        t_singleBatch = null;
+        batch.Clear();
+        return batch;
+    }
+
+    /// <summary>Keeps <paramref name="batch"/> for the thread's next single-key write. REQUIRES: no writer still refers to it (its write returned or threw).</summary>
+    private static void ReturnSingleBatch(WriteBatch batch)
+    {
+        if (batch.DataSize <= MaxKeptSingleBatchBytes)
+        {
+            t_singleBatch = batch;
         }
     }
 
