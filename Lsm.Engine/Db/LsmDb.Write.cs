@@ -131,17 +131,24 @@ public sealed partial class LsmDb
     /// <exception cref="ArgumentException"><paramref name="end"/> comes before <paramref name="begin"/> in the family's order, or a bound is too long.</exception>
     public void DeleteRange(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end, WriteOptions? options = null)
     {
-        var batch = new WriteBatch();
-        if (columnFamily is null)
+        WriteBatch batch = RentSingleBatch();
+        try
         {
-            batch.DeleteRange(begin, end);
-        }
-        else
-        {
-            batch.DeleteRange(columnFamily, begin, end);
-        }
+            if (columnFamily is null)
+            {
+                batch.DeleteRange(begin, end);
+            }
+            else
+            {
+                batch.DeleteRange(columnFamily, begin, end);
+            }
 
-        Write(batch, options);
+            Write(batch, options);
+        }
+        finally
+        {
+            ReturnSingleBatch(batch);
+        }
     }
 
     /// <summary>Records a merge operand for <paramref name="key"/> in the default column family (needs a merge operator).</summary>
