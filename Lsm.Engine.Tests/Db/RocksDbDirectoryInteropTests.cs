@@ -961,14 +961,7 @@ public sealed class RocksDbDirectoryInteropTests
     public void RocksDbDirectory_WithWalsTrackedInManifest_RoundTrips() =>
         RoundTripWithRocksOptions(o => Native.Instance.rocksdb_options_set_track_and_verify_wals_in_manifest(o.Handle, 1), 31);
 
-    [Fact(Skip = "incompatibility: a recycled WAL (RocksDB recycle_log_file_num > 0) copied while RocksDB has it open ends in bytes of "
-        + "the file's previous use. In our default WalRecoveryMode.TolerateCorruptedTailRecords, LogReader reports them as corruption "
-        + "(LogReader.Physical.cs:79-83 BadLength 'a record of 42856 bytes (type 235) ... runs past the end of its block', thrown by "
-        + "LogReader.TryReadRecord, LogReader.cs:338-339) and LsmDb.Open fails. RocksDB's reader ends such a log cleanly in that mode: "
-        + "db/log_reader.cc:321-325, 'if (recycled_ && wal_recovery_mode == kTolerateCorruptedTailRecords) { scratch->clear(); return false; }' "
-        + "for kBadRecordLen (not at EOF) and kBadRecordChecksum. Fix: in TryReadRecord, when IsRecycled and the problem is BadLength or "
-        + "ChecksumMismatch and mode is TolerateCorruptedTailRecords, end the log (count the dropped bytes) instead of throwing. "
-        + "Workaround: WalRecoveryMode.PointInTimeRecovery (see ..._RoundTripsWithPointInTimeRecovery).")]
+    [Fact]
     public void RocksDbDirectory_WithRecycledLogs_CopiedWhileOpen_RoundTrips() =>
         RoundTripWithRocksOptions(o => Native.Instance.rocksdb_options_set_recycle_log_file_num(o.Handle, (UIntPtr)2), 34, crash: true);
 

@@ -124,10 +124,10 @@ public sealed class LogRecoveryModeTests
 
     /// <summary>
     /// In a reused file, the new records end where an earlier use's bytes begin, mid-record: point in time
-    /// recovery stops there; the strict modes cannot tell it from corruption (RocksDB disables recycling in them).
+    /// recovery stops there, the default mode ends the log (as RocksDB does), absolute consistency cannot tell it from corruption.
     /// </summary>
     [Fact]
-    public void RecycledLog_LeftoversAfterTheLastRecord_StopPointInTimeRecovery_AndFailTheStrictModes()
+    public void RecycledLog_LeftoversAfterTheLastRecord_StopPointInTimeRecovery_EndTheDefaultMode_FailAbsoluteConsistency()
     {
         byte[] leftover = RawRecord(5, [9, 9, 9], logNumber: 2);
         byte[] log = Concat(RawRecord(5, [1], logNumber: 3), leftover.AsSpan(3).ToArray(), new byte[20]);
@@ -139,9 +139,17 @@ public sealed class LogRecoveryModeTests
             Assert.NotNull(reader.StoppedAt);
         }
 
+        // The default mode ends a recycled log there, as RocksDB does, and counts the loss.
+        using (var tolerant = new LogReader(new MemoryFile("3.log", log)))
+        {
+            Assert.True(tolerant.TryReadRecord(WalRecoveryMode.TolerateCorruptedTailRecords, out _));
+            Assert.False(tolerant.TryReadRecord(WalRecoveryMode.TolerateCorruptedTailRecords, out _));
+            Assert.True(tolerant.DroppedBytes > 0);
+        }
+
         using var strict = new LogReader(new MemoryFile("3.log", log));
-        Assert.True(strict.TryReadRecord(WalRecoveryMode.TolerateCorruptedTailRecords, out _));
-        Assert.Throws<CorruptionException>(() => strict.TryReadRecord(WalRecoveryMode.TolerateCorruptedTailRecords, out _));
+        Assert.True(strict.TryReadRecord(WalRecoveryMode.AbsoluteConsistency, out _));
+        Assert.Throws<CorruptionException>(() => strict.TryReadRecord(WalRecoveryMode.AbsoluteConsistency, out _));
     }
 
     [Theory]

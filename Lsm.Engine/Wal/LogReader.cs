@@ -322,6 +322,18 @@ internal sealed partial class LogReader : IDisposable
 
                 default:
                     LogProblem problem = Problem;
+                    if (_recycled && mode == WalRecoveryMode.TolerateCorruptedTailRecords
+                        && problem.Kind is WalProblemKind.BadLength or WalProblemKind.ChecksumMismatch)
+                    {
+                        // A reused file ends in the bytes of its previous life, which a record cut off by a crash
+                        // cannot be told from: RocksDB ends the log there in this mode, and so do we (counted).
+                        TornTail = problem;
+                        _tornTailHandled = true;
+                        DroppedBytes += _fileLength - problem.Offset;
+                        _finished = true;
+                        return false;
+                    }
+
                     switch (mode)
                     {
                         case WalRecoveryMode.SkipAnyCorruptedRecords:
