@@ -965,12 +965,7 @@ public sealed class RocksDbDirectoryInteropTests
     public void RocksDbDirectory_WithRecycledLogs_CopiedWhileOpen_RoundTrips() =>
         RoundTripWithRocksOptions(o => Native.Instance.rocksdb_options_set_recycle_log_file_num(o.Handle, (UIntPtr)2), 34, crash: true);
 
-    [Fact(Skip = "incompatibility: RocksDB's wal_compression (ZSTD) WALs are refused: LogReader.ReadMetadata (LogReader.cs:455-457) throws "
-        + "NotSupportedException 'is compressed (compression type 7, RocksDB wal_compression)' at the kSetCompressionType record, so "
-        + "LsmDb.Open fails on such a directory. RocksDB reads them whatever its own setting (include/rocksdb/options.h:1566-1569; "
-        + "db/log_reader.cc: after kSetCompressionType every data record's payload is a ZSTD streaming-compressed fragment, "
-        + "decompressed with StreamingUncompress and reassembled). Fix: implement the streaming ZSTD decode (e.g. the managed "
-        + "ZstdSharp.Port package), or at least document the refusal.")]
+    [Fact]
     public void RocksDbDirectory_WithCompressedWal_RoundTrips() =>
         RoundTripWithRocksOptions(o => o.SetWalCompression(RocksDbSharp.Compression.Zstd), 36);
 

@@ -330,13 +330,23 @@ public sealed class LogReaderTests
     }
 
     [Fact]
-    public void CompressionTypeRecord_None_IsMetadata_OtherwiseNotSupported()
+    public void CompressionTypeRecord_None_IsMetadata_ZstdDecompresses_OthersNotSupported()
     {
         List<LogEvent> events = ReadAll(Concat(RawRecord((byte)LogRecordType.SetCompressionType, [0, 0, 0, 0]), RawRecord(1, [7])));
         Assert.Equal(LogReadStatus.Metadata, events[0].Status);
         Assert.Equal([[7]], Records(events));
 
-        byte[] zstd = Concat(RawRecord((byte)LogRecordType.SetCompressionType, [7, 0, 0, 0]), RawRecord(1, [7]));
-        Assert.Throws<NotSupportedException>(() => ReadAll(zstd));
+        // ZSTD: each record's payload is one frame; a payload that is not one is corruption, never data.
+        using var compressor = new ZstdSharp.Compressor();
+        byte[] payload = [.. Enumerable.Range(0, 5000).Select(i => (byte)(i % 7))];
+        byte[] frame = compressor.Wrap(payload).ToArray();
+        byte[] zstd = Concat(RawRecord((byte)LogRecordType.SetCompressionType, [7, 0, 0, 0]), RawRecord(1, frame), RawRecord(1, []), RawRecord(1, [7]));
+        events = ReadAll(zstd);
+        Assert.Equal([payload, []], Records(events));
+        Assert.Equal(LogReadStatus.Corruption, events[^2].Status);
+        Assert.Equal(WalProblemKind.BadCompressedRecord, events[^2].Problem!.Value.Kind);
+
+        byte[] snappy = Concat(RawRecord((byte)LogRecordType.SetCompressionType, [1, 0, 0, 0]), RawRecord(1, [7]));
+        Assert.Throws<NotSupportedException>(() => ReadAll(snappy));
     }
 }

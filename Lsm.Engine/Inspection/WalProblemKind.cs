@@ -36,4 +36,7 @@ public enum WalProblemKind
 
     /// <summary>A record whose checksum holds but whose write batch does not decode.</summary>
     BadWriteBatch,
+
+    /// <summary>In a compressed log, a record whose checksum holds but whose ZSTD frame does not decompress.</summary>
+    BadCompressedRecord,
 }

@@ -27,7 +27,7 @@ internal enum LogReadStatus
 /// <remarks>
 /// <para>
 /// Two levels. <see cref="ReadNext"/> reports each record, metadata record, corruption and the end, and
-/// never throws for bad input (only <see cref="NotSupportedException"/> for a compressed log, and I/O
+/// never throws for bad input (only <see cref="NotSupportedException"/> for a log compressed with something other than ZSTD, and I/O
 /// errors): inspection and any custom policy use it. <see cref="TryReadRecord"/> applies a
 /// <see cref="WalRecoveryMode"/>: it throws a <see cref="CorruptionException"/> naming the file and
 /// offset, stops (point in time), or skips and counts.
@@ -87,6 +87,7 @@ internal sealed partial class LogReader : IDisposable
     private bool _hasPending;
 
     private byte[] _recordArray = [];
+    private WalDecompressor? _decompressor; // set by a SetCompressionType record naming ZSTD
     private int _recordStart;
     private int _recordLength;
     private bool _finished;
@@ -158,7 +159,7 @@ internal sealed partial class LogReader : IDisposable
 
     /// <summary>Reads the next record, metadata record or problem. Never throws for bad input.</summary>
     /// <returns>What was found; after <see cref="LogReadStatus.EndOfLog"/>, always <see cref="LogReadStatus.EndOfLog"/>.</returns>
-    /// <exception cref="NotSupportedException">The log is compressed (RocksDB <c>wal_compression</c>).</exception>
+    /// <exception cref="NotSupportedException">The log is compressed with something other than ZSTD.</exception>
     public LogReadStatus ReadNext()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -213,8 +214,7 @@ internal sealed partial class LogReader : IDisposable
                         return LogReadStatus.Corruption;
                     }
 
-                    SetRecord(_block, p.PayloadStart, p.PayloadLength, p.Offset);
-                    return LogReadStatus.Record;
+                    return SetDataRecord(_block, p.PayloadStart, p.PayloadLength, p.Offset, p.Size);
 
                 case LogRecordType.First or LogRecordType.RecyclableFirst:
                     if (InterruptsFragments(p))
@@ -249,8 +249,7 @@ internal sealed partial class LogReader : IDisposable
 
                     AppendFragment(p);
                     _inFragment = false;
-                    SetRecord(_scratch, 0, _scratchLength, _fragmentOffset);
-                    return LogReadStatus.Record;
+                    return SetDataRecord(_scratch, 0, _scratchLength, _fragmentOffset, _fragmentBytes + p.Size);
 
                 case LogRecordType.SetCompressionType
                     or LogRecordType.UserDefinedTimestampSize or LogRecordType.RecyclableUserDefinedTimestampSize
@@ -282,7 +281,7 @@ internal sealed partial class LogReader : IDisposable
     /// <param name="record">The record's bytes, valid until the next call; empty when false is returned.</param>
     /// <returns>True with a record; false at the end of the log, or where point-in-time recovery stops (<see cref="StoppedAt"/>).</returns>
     /// <exception cref="CorruptionException">Corruption the mode does not tolerate, naming the file and the offset.</exception>
-    /// <exception cref="NotSupportedException">The log is compressed.</exception>
+    /// <exception cref="NotSupportedException">The log is compressed with something other than ZSTD.</exception>
     public bool TryReadRecord(WalRecoveryMode mode, out ReadOnlySpan<byte> record)
     {
         if (!Enum.IsDefined(mode))
@@ -377,6 +376,25 @@ internal sealed partial class LogReader : IDisposable
         return LogReadStatus.EndOfLog;
     }
 
+    /// <summary>Delivers a whole data record, decompressing it first in a compressed log.</summary>
+    private LogReadStatus SetDataRecord(byte[] array, int start, int length, long offset, long bytesOnDisk)
+    {
+        if (_decompressor is null)
+        {
+            SetRecord(array, start, length, offset);
+            return LogReadStatus.Record;
+        }
+
+        if (!_decompressor.TryDecompress(array, start, length, out byte[] output, out int outputLength))
+        {
+            Problem = new LogProblem(WalProblemKind.BadCompressedRecord, offset, bytesOnDisk, "a record whose checksum holds but whose ZSTD frame does not decompress");
+            return LogReadStatus.Corruption;
+        }
+
+        SetRecord(output, 0, outputLength, offset);
+        return LogReadStatus.Record;
+    }
+
     private void SetRecord(byte[] array, int start, int length, long offset)
     {
         _recordArray = array;
@@ -465,8 +483,13 @@ internal sealed partial class LogReader : IDisposable
                 }
                 else if (Coding.ReadFixed32(payload) is uint compression and not 0)
                 {
-                    throw new NotSupportedException(
-                        $"{FileName} is compressed (compression type {compression}, RocksDB wal_compression); this engine does not read compressed write-ahead logs.");
+                    if (compression != WalDecompressor.ZstdType)
+                    {
+                        throw new NotSupportedException(
+                            $"{FileName} is compressed with compression type {compression}; RocksDB's wal_compression and this engine use only ZSTD (7).");
+                    }
+
+                    _decompressor = new WalDecompressor();
                 }
 
                 break;
