@@ -94,6 +94,8 @@ internal sealed class CompactionJob
                 current.Add(key, iterator.Value);
             }
 
+            cancellationToken.ThrowIfCancellationRequested(); // a cancellation during the last key still installs nothing
+
             if (current is null && tombstones.Count > 0)
             {
                 current = OpenOutput(created, oldestAncester, now);
