@@ -24,6 +24,13 @@ public sealed record ColumnFamilyOptions
     /// <summary>Folds merge operands; required to read keys written with Merge. Default: none.</summary>
     public MergeOperator? MergeOperator { get; init; }
 
+    /// <summary>
+    /// Decides during compaction whether values are kept, removed or replaced (time-to-live, application-defined
+    /// garbage collection); shared by every compaction of the family, so it must be thread-safe. See
+    /// <see cref="Lsm.Engine.CompactionFilter"/> for which values it is shown. Default: null (every value is kept).
+    /// </summary>
+    public CompactionFilter? CompactionFilter { get; init; }
+
     /// <summary>How tables are written (block size, Bloom bits, compression, checksum, comparator). Default: defaults.</summary>
     public TableOptions Table { get; init; } = new();
 
