@@ -57,8 +57,9 @@ internal sealed class CompactionPlan
 
     /// <summary>
     /// Whether the job only re-records the input files at <see cref="OutputLevel"/> instead of rewriting them:
-    /// the inputs come from one level, overlap nothing at the output level and not each other, and overlap at
-    /// most <see cref="MaxCompactionBytes"/> of grandparents each.
+    /// the inputs overlap nothing at the output level and not each other (by internal key). Leveled: they come from
+    /// one level and each overlaps at most <see cref="MaxCompactionBytes"/> of grandparents; universal (with
+    /// AllowTrivialMove): they may come from several runs.
     /// </summary>
     public required bool IsTrivialMove { get; init; }
 

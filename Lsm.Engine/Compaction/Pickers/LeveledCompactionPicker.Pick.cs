@@ -89,7 +89,7 @@ internal sealed partial class LeveledCompactionPicker
                 return null;
             }
 
-            return Complete(inputs, CompactionReason.LevelL0FileCount, score, onlyExpandRight: false, nextCursor: null, nextManualLevel: 0);
+            return Complete(inputs, CompactionReason.LevelL0FileCount, score, onlyExpandRight: false, recordCursor: false, nextManualLevel: 0);
         }
 
         /// <summary>L1+ → the next level (rule 3 of the picker's remarks).</summary>
@@ -155,8 +155,7 @@ internal sealed partial class LeveledCompactionPicker
                 inputs = ExpandRoundRobin(inputs);
             }
 
-            byte[]? cursor = roundRobin ? NextCursor(inputs[^1]) : null;
-            return Complete(inputs, CompactionReason.LevelMaxLevelSize, score, onlyExpandRight: roundRobin, cursor, nextManualLevel: 0);
+            return Complete(inputs, CompactionReason.LevelMaxLevelSize, score, onlyExpandRight: roundRobin, recordCursor: roundRobin, nextManualLevel: 0);
         }
 
         /// <summary>A manual step: <paramref name="inputs"/> of the start level into the output level; null on conflict.</summary>
@@ -168,11 +167,12 @@ internal sealed partial class LeveledCompactionPicker
                 return null;
             }
 
-            return Complete(inputs, CompactionReason.Manual, -1, onlyExpandRight: false, nextCursor: null, nextManualLevel);
+            return Complete(inputs, CompactionReason.Manual, -1, onlyExpandRight: false, recordCursor: false, nextManualLevel);
         }
 
         /// <summary>Adds the output level's files, checks conflicts and builds the plan (RocksDB SetupOtherInputs and GetCompaction).</summary>
-        private CompactionPlan? Complete(List<FileMetadata> inputs, CompactionReason reason, double score, bool onlyExpandRight, byte[]? nextCursor, int nextManualLevel)
+        /// <remarks>With <paramref name="recordCursor"/>, the plan carries the round-robin cursor past its final inputs.</remarks>
+        private CompactionPlan? Complete(List<FileMetadata> inputs, CompactionReason reason, double score, bool onlyExpandRight, bool recordCursor, int nextManualLevel)
         {
             List<FileMetadata>? below = SetupOtherInputs(ref inputs, onlyExpandRight);
             if (below is null || _running.AnyBusy(below))
@@ -186,7 +186,8 @@ internal sealed partial class LeveledCompactionPicker
                 return null;
             }
 
-            return Finish(inputs, below, reason, score, l0TrivialMove: false, nextCursor, nextManualLevel);
+            byte[]? cursor = recordCursor ? NextCursor(inputs[^1]) : null;
+            return Finish(inputs, below, reason, score, l0TrivialMove: false, cursor, nextManualLevel);
         }
 
         /// <summary>
