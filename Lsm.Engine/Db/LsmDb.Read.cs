@@ -275,27 +275,25 @@ public sealed partial class LsmDb
 
     private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state)
     {
-        if (!table.KeyMayMatch(state.Key) && table.RangeTombstones.Count == 0)
+        bool mayMatch = table.KeyMayMatch(state.Key);
+        if (!mayMatch && table.RangeTombstones.Count == 0)
         {
-            return; // the filter rules the key out: no iterator, no block read
+            return; // the filter rules the key out: no block read
         }
 
-        TableIterator scratch = table.NewIterator();
-        if (!table.TryGet(state.Key, snapshot, scratch, out ValueKind kind, out ReadOnlySpan<byte> value))
+        // The probe's spans are copied out by state.Add before the probe moves or goes back to the thread.
+        TableIterator probe = TableIterator.RentProbe(table);
+        if (table.TryGet(state.Key, snapshot, probe, mayMatch, out ValueKind kind, out ReadOnlySpan<byte> value)
+            && state.Add(kind, value) && kind != ValueKind.RangeDeletion)
         {
-            return;
+            probe.Next();
+            while (probe.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(probe.Key), state.Key) == 0
+                && state.Add(InternalKey.Kind(probe.Key), probe.Value))
+            {
+                probe.Next();
+            }
         }
 
-        if (!state.Add(kind, value) || kind == ValueKind.RangeDeletion)
-        {
-            return;
-        }
-
-        scratch.Next();
-        while (scratch.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(scratch.Key), state.Key) == 0
-            && state.Add(InternalKey.Kind(scratch.Key), scratch.Value))
-        {
-            scratch.Next();
-        }
+        TableIterator.ReturnProbe(probe);
     }
 }

@@ -13,7 +13,7 @@ namespace Lsm.Engine.Table;
 /// </remarks>
 internal sealed class BlockIterator
 {
-    private Block _block = null!;
+    private Block _block;
     private IKeyOrder _order = null!;
     private BlockValueFormat _format;
     private bool _isIndex;
@@ -22,7 +22,7 @@ internal sealed class BlockIterator
 
     private byte[] _key = new byte[64];      // the key as stored: the next entry shares its prefix with this
     private int _keyLength;
-    private byte[] _globalKey = new byte[64]; // with a global sequence: the stored key with that sequence applied
+    private byte[] _globalKey = [];           // with a global sequence: the stored key with that sequence applied
     private int _current;        // offset of the current entry; == EntriesEnd when not valid
     private int _next;           // offset just past the current entry
     private int _restartIndex;   // restart interval containing the current entry
@@ -398,7 +398,7 @@ internal sealed class BlockIterator
         // Patch a copy: the stored key must stay intact, as the next entry's shared prefix may reach into its trailer.
         if (_globalKey.Length < _keyLength)
         {
-            _globalKey = new byte[_key.Length];
+            _globalKey = new byte[Math.Max(_key.Length, 64)];
         }
 
         _key.AsSpan(0, _keyLength).CopyTo(_globalKey);
