@@ -153,7 +153,7 @@ internal sealed class TableIterator : IInternalIterator, IDisposable
     public void Reset(TableReader table)
     {
         _table = table;
-        _index.Reset(table.IndexBlock, table.IndexOrder, table.IndexFormat, isIndex: true, table.IndexHasFirstKey);
+        _index.Reset(table.IndexBlock, table.IndexOrder, table.IndexFormat, isIndex: true, table.IndexHasFirstKey, words: table.IndexWords);
         _dataLoaded = false;
     }
 

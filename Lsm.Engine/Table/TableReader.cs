@@ -67,6 +67,9 @@ internal sealed class TableReader : IDisposable
 
     internal bool IndexHasFirstKey { get; private set; }
 
+    /// <summary>The index block's restart key words (bytewise tables with large indexes), or null.</summary>
+    internal RestartKeyWords? IndexWords { get; private set; }
+
     /// <summary>For ingested external files, the sequence number every key takes; -1 when keys keep their own.</summary>
     internal long GlobalSequence { get; private set; } = -1;
 
@@ -159,6 +162,12 @@ internal sealed class TableReader : IDisposable
         IndexOrder = Properties.IndexKeyIsUserKey ? new UserKeyOrder(Comparator.UserComparator) : Comparator;
         IndexFormat = Properties.IndexValueIsDeltaEncoded ? BlockValueFormat.DeltaEncodedHandles : BlockValueFormat.LengthPrefixed;
         IndexHasFirstKey = Properties.IndexType == 3;
+        if (Comparator.UserComparator is BytewiseComparator)
+        {
+            var index = new BlockIterator();
+            index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
+            IndexWords = RestartKeyWords.TryBuild(index, IndexBlock.NumRestarts, internalKeys: !Properties.IndexKeyIsUserKey);
+        }
 
         if (MetaBlocks.ContainsKey(TableFormat.CompressionDictBlockName))
         {
