@@ -12,10 +12,11 @@ public sealed class TableIteratorTests
 {
     private const int Count = 5000;
 
-    private static TableReader Open(string name, CompressionType compression, string valueTag, int formatVersion = 6)
+    private static TableReader Open(
+        string name, CompressionType compression, string valueTag, int formatVersion = 6, ChecksumType checksum = ChecksumType.Xxh3)
     {
         var file = new MemoryFile(name);
-        var options = new TableOptions { BlockSize = 512, Compression = compression, FormatVersion = formatVersion };
+        var options = new TableOptions { BlockSize = 512, Compression = compression, FormatVersion = formatVersion, Checksum = checksum };
         using (var builder = new TableBuilder(file, options, TableBuilderContext.External("S")))
         {
             for (int i = 0; i < Count; i++)
@@ -65,10 +66,14 @@ public sealed class TableIteratorTests
         TableIterator.ReturnProbe(outer);
     }
 
-    [Fact]
-    public void TryGet_WithWarmProbe_AllocatesNothing()
+    [Theory]
+    [InlineData(CompressionType.Lz4, ChecksumType.Xxh3)]
+    [InlineData(CompressionType.None, ChecksumType.Crc32C)]
+    [InlineData(CompressionType.Lz4, ChecksumType.XxHash32)]
+    [InlineData(CompressionType.Lz4, ChecksumType.XxHash64)]
+    public void TryGet_WithWarmProbe_AllocatesNothing(CompressionType compression, ChecksumType checksum)
     {
-        using TableReader table = Open("a.sst", CompressionType.Lz4, "lz4");
+        using TableReader table = Open("a.sst", compression, "lz4", checksum: checksum);
         byte[][] keys = [.. Enumerable.Range(0, 256).Select(i => Key(i * 19 % Count))];
         int found = Lookup(table, keys); // warm: the probe, its buffer and this thread's scratch are in place
 
