@@ -17,7 +17,7 @@ public class BlockBenchmarks
     private byte[][] _keys = [];
     private byte[][] _values = [];
     private BlockBuilder _builder = null!;
-    private Block _block = null!;
+    private Block _block;
     private BlockIterator _iterator = null!;
     private byte[][] _targets = [];
 

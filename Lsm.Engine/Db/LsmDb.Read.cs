@@ -245,12 +245,9 @@ public sealed partial class LsmDb
                 IReadOnlyList<FileMetadata> files = view.Version.Files(level);
                 if (level == 0)
                 {
-                    foreach (FileMetadata file in files)
+                    for (int i = 0; i < files.Count && !state.Done; i++)
                     {
-                        if (state.Done)
-                        {
-                            break;
-                        }
+                        FileMetadata file = files[i];
 
                         if (InRange(comparator, file, key))
                         {
@@ -325,42 +322,42 @@ public sealed partial class LsmDb
             state.CoverWith(MaxCoveringSequence(table, state.Key, snapshot));
         }
 
-        if (!table.KeyMayMatch(state.Key) && table.RangeTombstones.Count == 0)
+        bool mayMatch = table.KeyMayMatch(state.Key);
+        if (!mayMatch && table.RangeTombstones.Count == 0)
         {
-            return; // the filter rules the key out: no iterator, no block read
+            return; // the filter rules the key out: no block read
         }
 
-        TableIterator scratch = table.NewIterator();
-        if (!table.TryGet(state.Key, snapshot, scratch, out ValueKind kind, out ReadOnlySpan<byte> value))
+        // The probe's spans are copied out by state.Add before the probe moves or goes back to the thread.
+        TableIterator probe = TableIterator.RentProbe(table);
+        if (table.TryGet(state.Key, snapshot, probe, mayMatch, out ValueKind kind, out ReadOnlySpan<byte> value))
         {
-            return;
+            if (kind == ValueKind.RangeDeletion)
+            {
+                state.Add(kind, value); // one of the table's own tombstones hides the key; the probe is not at an entry
+            }
+            else if (state.Add(kind, value, InternalKey.Sequence(probe.Key)))
+            {
+                probe.Next();
+                while (probe.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(probe.Key), state.Key) == 0
+                    && state.Add(InternalKey.Kind(probe.Key), probe.Value, InternalKey.Sequence(probe.Key)))
+                {
+                    probe.Next();
+                }
+            }
         }
 
-        if (kind == ValueKind.RangeDeletion)
-        {
-            state.Add(kind, value); // one of the table's own tombstones hides the key; the iterator is not at an entry
-            return;
-        }
-
-        if (!state.Add(kind, value, InternalKey.Sequence(scratch.Key)))
-        {
-            return;
-        }
-
-        scratch.Next();
-        while (scratch.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(scratch.Key), state.Key) == 0
-            && state.Add(InternalKey.Kind(scratch.Key), scratch.Value, InternalKey.Sequence(scratch.Key)))
-        {
-            scratch.Next();
-        }
+        TableIterator.ReturnProbe(probe);
     }
 
     /// <summary>The newest range tombstone of the table visible at <paramref name="snapshot"/> that covers <paramref name="userKey"/>; 0 when none.</summary>
     private static ulong MaxCoveringSequence(TableReader table, ReadOnlySpan<byte> userKey, ulong snapshot)
     {
         ulong max = 0;
-        foreach (RangeTombstone tombstone in table.RangeTombstones)
+        IReadOnlyList<RangeTombstone> tombstones = table.RangeTombstones;
+        for (int i = 0; i < tombstones.Count; i++)
         {
+            RangeTombstone tombstone = tombstones[i];
             if (tombstone.Sequence <= snapshot && tombstone.Sequence > max && tombstone.Covers(table.Comparator.UserComparator, userKey))
             {
                 max = tombstone.Sequence;

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Lsm.Engine.Encoding;
 
 namespace Lsm.Engine.Table;
@@ -16,11 +17,13 @@ internal enum BlockValueFormat
 /// One verified, uncompressed block, parsed far enough to locate its restart array.
 /// </summary>
 /// <remarks>
-/// Immutable and thread-safe once built; any number of <see cref="BlockIterator"/>s may read it.
+/// A small value over a byte array: immutable and thread-safe as long as the array is (blocks read into a
+/// <see cref="BlockBuffer"/> are valid only until that buffer is refilled or released), and any number of
+/// <see cref="BlockIterator"/>s may read it. The default value is an empty block that no iterator enters.
 /// Construction checks that the restart array fits, so iterators can trust <see cref="RestartsOffset"/>;
 /// entries themselves are checked as they are decoded. See format-spec.md, "Blocks".
 /// </remarks>
-internal sealed class Block
+internal readonly struct Block
 {
     private Block(
         byte[] data,
@@ -61,7 +64,7 @@ internal sealed class Block
     /// <summary>The block's offset in <see cref="File"/>, for error messages.</summary>
     public long FileOffset { get; }
 
-    public uint RestartPoint(int index) => Coding.ReadFixed32(Data.AsSpan(RestartsOffset + (index * 4)));
+    public uint RestartPoint(int index) => BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(RestartsOffset + (index * 4), 4));
 
     /// <summary>Parses the block footer: restart count, flags, and the optional hash index and values offset.</summary>
     /// <remarks>
@@ -128,16 +131,16 @@ internal sealed class Block
             throw new CorruptionException("values section starts past the restart array", file, fileOffset + end);
         }
 
-        var block = new Block(data, length, restartsOffset, numRestarts, valuesOffset, file, fileOffset);
-        int entriesEnd = block.EntriesEnd;
+        int entriesEnd = valuesOffset >= 0 ? valuesOffset : restartsOffset;
+        ReadOnlySpan<byte> restarts = data.AsSpan(restartsOffset, numRestarts * 4);
         for (int i = 0; i < numRestarts; i++)
         {
-            if (block.RestartPoint(i) > (uint)entriesEnd)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(restarts[(i * 4)..]) > (uint)entriesEnd)
             {
                 throw new CorruptionException($"restart point {i} lies outside the block", file, fileOffset + restartsOffset + (i * 4));
             }
         }
 
-        return block;
+        return new Block(data, length, restartsOffset, numRestarts, valuesOffset, file, fileOffset);
     }
 }

@@ -16,6 +16,13 @@ internal static class BlockChecksum
 {
     private const uint LastBytePrime = 0x6b9083d9;
 
+    // Per-thread streaming states, reset before each use, so verifying a block allocates nothing.
+    [ThreadStatic]
+    private static XxHash32? t_xxHash32;
+
+    [ThreadStatic]
+    private static XxHash64? t_xxHash64;
+
     /// <summary>The checksum of <paramref name="data"/> followed by <paramref name="lastByte"/>.</summary>
     public static uint Compute(ChecksumType type, ReadOnlySpan<byte> data, byte lastByte)
     {
@@ -25,7 +32,8 @@ internal static class BlockChecksum
                 return Crc32C.Mask(Crc32C.Extend(Crc32C.Compute(data), [lastByte]));
             case ChecksumType.XxHash32:
             {
-                var hash = new XxHash32();
+                XxHash32 hash = t_xxHash32 ??= new XxHash32();
+                hash.Reset();
                 hash.Append(data);
                 hash.Append([lastByte]);
                 return hash.GetCurrentHashAsUInt32();
@@ -33,7 +41,8 @@ internal static class BlockChecksum
 
             case ChecksumType.XxHash64:
             {
-                var hash = new XxHash64();
+                XxHash64 hash = t_xxHash64 ??= new XxHash64();
+                hash.Reset();
                 hash.Append(data);
                 hash.Append([lastByte]);
                 return (uint)hash.GetCurrentHashAsUInt64();

@@ -46,41 +46,71 @@ internal static class BlockCompression
     /// <exception cref="NotSupportedException">The compression type is not one this engine reads.</exception>
     public static byte[] Decompress(CompressionType type, ReadOnlySpan<byte> compressed, string file, long offset, int maxSize)
     {
-        switch (type)
+        int length = UncompressedLength(type, compressed, file, offset, maxSize);
+        byte[] result = new byte[length];
+        DecompressInto(type, compressed, result, file, offset);
+        return result;
+    }
+
+    /// <summary>The uncompressed size a compressed block declares in its header, checked against <paramref name="maxSize"/>.</summary>
+    /// <exception cref="CorruptionException">The header is malformed or declares more than <paramref name="maxSize"/>.</exception>
+    /// <exception cref="NotSupportedException">The compression type is not one this engine reads.</exception>
+    public static int UncompressedLength(CompressionType type, ReadOnlySpan<byte> compressed, string file, long offset, int maxSize)
+    {
+        // LZ4 (RocksDB's framing) and Snappy (its own) both open with the uncompressed size as a varint32.
+        ThrowIfUnsupported(type, file, offset);
+        int n = Coding.ReadVarint32(compressed, out uint size);
+        if (n == 0 || size > (uint)maxSize)
         {
-            case CompressionType.Lz4:
-            case CompressionType.Lz4HC:
-            {
-                int n = Coding.ReadVarint32(compressed, out uint size);
-                if (n == 0 || size > (uint)maxSize)
-                {
-                    throw new CorruptionException("bad uncompressed size in LZ4 block", file, offset);
-                }
+            throw new CorruptionException($"bad uncompressed size in {(type == CompressionType.Snappy ? "Snappy" : "LZ4")} block", file, offset);
+        }
 
-                byte[] result = new byte[size];
-                int decoded;
-                try
-                {
-                    decoded = LZ4Codec.Decode(compressed[n..], result);
-                }
-                catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
-                {
-                    throw new CorruptionException("LZ4 block does not decode", file, offset, e);
-                }
+        return (int)size;
+    }
 
-                if (decoded != size)
-                {
-                    throw new CorruptionException("LZ4 block decodes to the wrong size", file, offset);
-                }
+    /// <summary>
+    /// Decompresses a block into <paramref name="destination"/>, whose length must be the block's
+    /// <see cref="UncompressedLength"/>; the whole destination is written.
+    /// </summary>
+    /// <exception cref="CorruptionException">The data does not decompress to exactly the destination's length.</exception>
+    /// <exception cref="NotSupportedException">The compression type is not one this engine reads.</exception>
+    public static void DecompressInto(CompressionType type, ReadOnlySpan<byte> compressed, Span<byte> destination, string file, long offset)
+    {
+        ThrowIfUnsupported(type, file, offset);
+        int n = Coding.ReadVarint32(compressed, out uint size);
+        if (n == 0 || size != (uint)destination.Length)
+        {
+            throw new CorruptionException("uncompressed size does not match the destination", file, offset);
+        }
 
-                return result;
-            }
+        if (type == CompressionType.Snappy)
+        {
+            SnappyDecoder.DecodeInto(compressed[n..], destination, file, offset);
+            return;
+        }
 
-            case CompressionType.Snappy:
-                return SnappyDecoder.Decode(compressed, file, offset, maxSize);
-            default:
-                throw new NotSupportedException(
-                    $"Block at offset {offset} in {file} uses {type} compression, which this engine does not read (it reads None, Snappy, LZ4 and LZ4HC).");
+        int decoded;
+        try
+        {
+            decoded = LZ4Codec.Decode(compressed[n..], destination);
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            throw new CorruptionException("LZ4 block does not decode", file, offset, e);
+        }
+
+        if (decoded != destination.Length)
+        {
+            throw new CorruptionException("LZ4 block decodes to the wrong size", file, offset);
+        }
+    }
+
+    private static void ThrowIfUnsupported(CompressionType type, string file, long offset)
+    {
+        if (type is not (CompressionType.Lz4 or CompressionType.Lz4HC or CompressionType.Snappy))
+        {
+            throw new NotSupportedException(
+                $"Block at offset {offset} in {file} uses {type} compression, which this engine does not read (it reads None, Snappy, LZ4 and LZ4HC).");
         }
     }
 }

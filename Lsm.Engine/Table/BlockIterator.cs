@@ -13,16 +13,17 @@ namespace Lsm.Engine.Table;
 /// </remarks>
 internal sealed class BlockIterator
 {
-    private Block _block = null!;
+    private Block _block;
     private IKeyOrder _order = null!;
     private BlockValueFormat _format;
     private bool _isIndex;
     private bool _indexHasFirstKey;
     private long _globalSequence = -1;
+    private RestartKeyWords? _words;
 
     private byte[] _key = new byte[64];      // the key as stored: the next entry shares its prefix with this
     private int _keyLength;
-    private byte[] _globalKey = new byte[64]; // with a global sequence: the stored key with that sequence applied
+    private byte[] _globalKey = [];           // with a global sequence: the stored key with that sequence applied
     private int _current;        // offset of the current entry; == EntriesEnd when not valid
     private int _next;           // offset just past the current entry
     private int _restartIndex;   // restart interval containing the current entry
@@ -38,14 +39,17 @@ internal sealed class BlockIterator
     /// <param name="isIndex">Whether values are index entries (block handles), decoded into <see cref="Handle"/>.</param>
     /// <param name="indexHasFirstKey">Whether index values carry the block's first key after the handle.</param>
     /// <param name="globalSequence">For ingested external files, the sequence number every key takes; -1 for none.</param>
+    /// <param name="words">The block's restart key words, which speed up <see cref="Seek"/>; null for none.</param>
     public void Reset(
         Block block,
         IKeyOrder order,
         BlockValueFormat format = BlockValueFormat.LengthPrefixed,
         bool isIndex = false,
         bool indexHasFirstKey = false,
-        long globalSequence = -1)
+        long globalSequence = -1,
+        RestartKeyWords? words = null)
     {
+        _words = words;
         _block = block;
         _order = order;
         _format = format;
@@ -87,8 +91,10 @@ internal sealed class BlockIterator
     /// <summary>Positions at the first entry whose key is at or after <paramref name="target"/>.</summary>
     public void Seek(ReadOnlySpan<byte> target)
     {
+        // The last restart whose key sorts before the target (restart 0 if none) lies in [lo, hi].
         int lo = 0;
         int hi = _block.NumRestarts - 1;
+        _words?.Narrow(target, out lo, out hi);
         while (lo < hi)
         {
             int mid = (lo + hi + 1) >>> 1;
@@ -171,7 +177,8 @@ internal sealed class BlockIterator
     }
 
     /// <summary>Decodes the key stored whole at restart point <paramref name="index"/>, without moving.</summary>
-    private ReadOnlySpan<byte> RestartKey(int index)
+    /// <remarks>The span points into the block (no global sequence applied).</remarks>
+    internal ReadOnlySpan<byte> RestartKey(int index)
     {
         int offset = (int)_block.RestartPoint(index);
         ReadOnlySpan<byte> entries = _block.Data.AsSpan(0, _block.EntriesEnd);
@@ -398,7 +405,7 @@ internal sealed class BlockIterator
         // Patch a copy: the stored key must stay intact, as the next entry's shared prefix may reach into its trailer.
         if (_globalKey.Length < _keyLength)
         {
-            _globalKey = new byte[_key.Length];
+            _globalKey = new byte[Math.Max(_key.Length, 64)];
         }
 
         _key.AsSpan(0, _keyLength).CopyTo(_globalKey);

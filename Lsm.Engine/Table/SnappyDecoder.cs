@@ -23,6 +23,17 @@ internal static class SnappyDecoder
         }
 
         byte[] output = new byte[length];
+        DecodeInto(input[p..], output, file, offset);
+        return output;
+    }
+
+    /// <summary>
+    /// Decodes the elements of a stream (what follows its length varint) into <paramref name="output"/>, which
+    /// they must fill exactly.
+    /// </summary>
+    public static void DecodeInto(ReadOnlySpan<byte> input, Span<byte> output, string file, long offset)
+    {
+        int p = 0;
         int o = 0;
         while (p < input.Length)
         {
@@ -58,7 +69,7 @@ internal static class SnappyDecoder
                     throw Corrupt(file, offset);
                 }
 
-                input.Slice(p, count).CopyTo(output.AsSpan(o));
+                input.Slice(p, count).CopyTo(output[o..]);
                 p += count;
                 o += count;
                 continue;
@@ -108,7 +119,7 @@ internal static class SnappyDecoder
             int from = o - copyOffset;
             if (copyOffset >= copyLength)
             {
-                output.AsSpan(from, copyLength).CopyTo(output.AsSpan(o));
+                output.Slice(from, copyLength).CopyTo(output[o..]);
             }
             else
             {
@@ -125,8 +136,6 @@ internal static class SnappyDecoder
         {
             throw new CorruptionException("Snappy block decodes to the wrong size", file, offset);
         }
-
-        return output;
     }
 
     private static CorruptionException Corrupt(string file, long offset) =>

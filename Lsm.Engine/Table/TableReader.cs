@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Diagnostics;
 using Lsm.Engine.Encoding;
 using Lsm.Engine.IO;
 using Lsm.Engine.Table.Filter;
@@ -15,6 +17,12 @@ namespace Lsm.Engine.Table;
 /// </remarks>
 internal sealed class TableReader : IDisposable
 {
+    /// <summary>A thread keeps a decompression scratch up to this size between reads; larger ones go back to the pool.</summary>
+    private const int MaxScratchLength = 1 << 20;
+
+    [ThreadStatic]
+    private static byte[]? t_scratch;
+
     private readonly IRandomAccessFile _file;
     private readonly bool _ownsFile;
     private readonly Dictionary<string, long> _metaHandleLocations = new(StringComparer.Ordinal);
@@ -42,7 +50,7 @@ internal sealed class TableReader : IDisposable
 
     public BlockHandle IndexHandle { get; private set; }
 
-    public Block IndexBlock { get; private set; } = null!;
+    public Block IndexBlock { get; private set; }
 
     /// <summary>The range deletions of the table's <c>rocksdb.range_del</c> block, in stored order.</summary>
     public IReadOnlyList<RangeTombstone> RangeTombstones { get; private set; } = [];
@@ -58,6 +66,9 @@ internal sealed class TableReader : IDisposable
     internal BlockValueFormat IndexFormat { get; private set; }
 
     internal bool IndexHasFirstKey { get; private set; }
+
+    /// <summary>The index block's restart key words (bytewise tables with large indexes), or null.</summary>
+    internal RestartKeyWords? IndexWords { get; private set; }
 
     /// <summary>For ingested external files, the sequence number every key takes; -1 when keys keep their own.</summary>
     internal long GlobalSequence { get; private set; } = -1;
@@ -151,6 +162,12 @@ internal sealed class TableReader : IDisposable
         IndexOrder = Properties.IndexKeyIsUserKey ? new UserKeyOrder(Comparator.UserComparator) : Comparator;
         IndexFormat = Properties.IndexValueIsDeltaEncoded ? BlockValueFormat.DeltaEncodedHandles : BlockValueFormat.LengthPrefixed;
         IndexHasFirstKey = Properties.IndexType == 3;
+        if (Comparator.UserComparator is BytewiseComparator)
+        {
+            var index = new BlockIterator();
+            index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
+            IndexWords = RestartKeyWords.TryBuild(index, IndexBlock.NumRestarts, internalKeys: !Properties.IndexKeyIsUserKey);
+        }
 
         if (MetaBlocks.ContainsKey(TableFormat.CompressionDictBlockName))
         {
@@ -229,14 +246,30 @@ internal sealed class TableReader : IDisposable
     /// deletion in this table hides the key (it is newer than the entry found, or there is none), the
     /// result is kind <see cref="ValueKind.RangeDeletion"/> with an empty value.
     /// </summary>
-    public bool TryGet(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value)
+    /// <remarks>
+    /// <paramref name="scratch"/> is left at the entry found, and <paramref name="value"/> points into its
+    /// block buffer: both are valid until <paramref name="scratch"/> moves or is reused.
+    /// </remarks>
+    public bool TryGet(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value) =>
+        TryGet(userKey, sequence, scratch, KeyMayMatch(userKey), out kind, out value);
+
+    /// <summary>
+    /// <see cref="TryGet(ReadOnlySpan{byte}, ulong, TableIterator, out ValueKind, out ReadOnlySpan{byte})"/>
+    /// for a caller that has already asked the filter (<paramref name="mayMatch"/>), so the key is hashed once.
+    /// </summary>
+    internal bool TryGet(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, bool mayMatch, out ValueKind kind, out ReadOnlySpan<byte> value)
     {
-        bool found = TryGetPoint(userKey, sequence, scratch, out kind, out value);
-        if (RangeTombstones.Count > 0)
+        Debug.Assert(ReferenceEquals(scratch.Table, this), "the scratch iterator reads another table");
+        kind = default;
+        value = default;
+        bool found = mayMatch && TryGetPoint(userKey, sequence, scratch, out kind, out value);
+        IReadOnlyList<RangeTombstone> tombstones = RangeTombstones;
+        if (tombstones.Count > 0)
         {
             ulong entrySequence = found ? InternalKey.Sequence(scratch.Key) : 0;
-            foreach (RangeTombstone tombstone in RangeTombstones)
+            for (int i = 0; i < tombstones.Count; i++)
             {
+                RangeTombstone tombstone = tombstones[i];
                 if (tombstone.Sequence <= sequence
                     && (!found || tombstone.Sequence > entrySequence)
                     && tombstone.Covers(Comparator.UserComparator, userKey))
@@ -255,11 +288,6 @@ internal sealed class TableReader : IDisposable
     {
         kind = default;
         value = default;
-        if (!KeyMayMatch(userKey))
-        {
-            return false;
-        }
-
         Span<byte> target = userKey.Length <= 256 ? stackalloc byte[userKey.Length + InternalKey.TrailerSize] : new byte[userKey.Length + InternalKey.TrailerSize];
         InternalKey.Write(target, userKey, sequence, InternalKey.KindForSeek);
         scratch.Seek(target);
@@ -295,18 +323,71 @@ internal sealed class TableReader : IDisposable
         }
     }
 
-    /// <summary>Reads, verifies and decompresses a block, then parses its restart array.</summary>
+    /// <summary>Reads, verifies and decompresses a block into its own array, then parses its restart array.</summary>
+    /// <remarks>For blocks kept as long as the reader (index, metaindex, properties); data blocks go through a <see cref="BlockBuffer"/>.</remarks>
     public Block ReadBlock(BlockHandle handle, long handleLocation = -1)
     {
         byte[] contents = ReadBlockContents(handle, out _, handleLocation);
         return Block.Parse(contents, contents.Length, _file.Name, (long)handle.Offset);
     }
 
-    /// <summary>Reads a block and its trailer, checks the checksum, and returns the uncompressed contents.</summary>
+    /// <summary>
+    /// Reads, verifies and decompresses a block into <paramref name="buffer"/>, then parses its restart array.
+    /// The block lives in the buffer's array: it is valid until the buffer is next filled or released.
+    /// </summary>
+    /// <remarks>
+    /// The path every data block takes from the file, allocation-free once the buffer (and this thread's
+    /// decompression scratch) have grown to the table's block size. A block cache slots in here: on a hit it
+    /// would hand out a pinned cached block instead of filling the buffer, released at the same points.
+    /// </remarks>
+    /// <param name="handle">Where the block is.</param>
+    /// <param name="handleLocation">Where <paramref name="handle"/> itself was read from, reported if it points outside the file.</param>
+    /// <param name="buffer">Receives the block's uncompressed contents; its previous contents are lost.</param>
+    internal Block ReadBlock(BlockHandle handle, long handleLocation, ref BlockBuffer buffer)
+    {
+        CheckHandle(handle, handleLocation);
+        int size = (int)handle.Size;
+        long offset = (long)handle.Offset;
+        byte[] raw = buffer.Ensure(size + TableFormat.BlockTrailerSize);
+        ReadExactly(offset, raw.AsSpan(0, size + TableFormat.BlockTrailerSize));
+        CompressionType compression = VerifyTrailer(raw.AsSpan(0, size + TableFormat.BlockTrailerSize), handle);
+        int length = size;
+        if (compression != CompressionType.None)
+        {
+            // Decompress into this thread's scratch, then swap it into the buffer: the raw array becomes the
+            // next scratch, so neither is copied nor allocated. Both come from ArrayPool.Shared.
+            ReadOnlySpan<byte> compressed = raw.AsSpan(0, size);
+            length = BlockCompression.UncompressedLength(compression, compressed, _file.Name, offset, MaxUncompressedSize(size));
+            byte[] scratch = TakeScratch(length);
+            BlockCompression.DecompressInto(compression, compressed, scratch.AsSpan(0, length), _file.Name, offset);
+            PutScratch(buffer.Exchange(scratch));
+        }
+
+        return Block.Parse(buffer.Array, length, _file.Name, offset);
+    }
+
+    /// <summary>Reads a block and its trailer, checks the checksum, and returns the uncompressed contents in a new array.</summary>
     /// <param name="handle">Where the block is.</param>
     /// <param name="compression">How the block was stored.</param>
     /// <param name="handleLocation">Where <paramref name="handle"/> itself was read from, reported if it points outside the file.</param>
     public byte[] ReadBlockContents(BlockHandle handle, out CompressionType compression, long handleLocation = -1)
+    {
+        CheckHandle(handle, handleLocation);
+        int size = (int)handle.Size;
+        long offset = (long)handle.Offset;
+        byte[] raw = new byte[size + TableFormat.BlockTrailerSize];
+        ReadExactly(offset, raw);
+        compression = VerifyTrailer(raw, handle);
+        if (compression == CompressionType.None)
+        {
+            Array.Resize(ref raw, size);
+            return raw;
+        }
+
+        return BlockCompression.Decompress(compression, raw.AsSpan(0, size), _file.Name, offset, MaxUncompressedSize(size));
+    }
+
+    private void CheckHandle(BlockHandle handle, long handleLocation)
     {
         ulong limit = Footer.FooterOffset;
         if (handle.Offset > limit || handle.Size > limit - handle.Offset || limit - handle.Offset - handle.Size < TableFormat.BlockTrailerSize)
@@ -314,39 +395,66 @@ internal sealed class TableReader : IDisposable
             throw new CorruptionException(
                 $"block handle {handle} lies outside the table", _file.Name, handleLocation >= 0 ? handleLocation : (long)limit);
         }
+    }
 
-        int size = (int)handle.Size;
-        long offset = (long)handle.Offset;
-        byte[] raw = new byte[size + TableFormat.BlockTrailerSize];
-        ReadExactly(offset, raw);
+    /// <summary>Checks the checksum of a block read with its trailer and returns how the block is compressed.</summary>
+    private CompressionType VerifyTrailer(ReadOnlySpan<byte> raw, BlockHandle handle)
+    {
+        int size = raw.Length - TableFormat.BlockTrailerSize;
         byte type = raw[size];
         if (Footer.ChecksumType != ChecksumType.None)
         {
-            uint stored = Coding.ReadFixed32(raw.AsSpan(size + 1));
-            uint computed = BlockChecksum.Compute(Footer.ChecksumType, raw.AsSpan(0, size), type)
+            uint stored = Coding.ReadFixed32(raw[(size + 1)..]);
+            uint computed = BlockChecksum.Compute(Footer.ChecksumType, raw[..size], type)
                 + BlockChecksum.ContextModifier(Footer.BaseContextChecksum, handle.Offset);
             if (stored != computed)
             {
                 throw new CorruptionException(
-                    $"block checksum mismatch: stored 0x{stored:x8}, computed 0x{computed:x8} ({Footer.ChecksumType})", _file.Name, offset);
+                    $"block checksum mismatch: stored 0x{stored:x8}, computed 0x{computed:x8} ({Footer.ChecksumType})", _file.Name, (long)handle.Offset);
             }
-        }
-
-        compression = (CompressionType)type;
-        if (compression == CompressionType.None)
-        {
-            Array.Resize(ref raw, size);
-            return raw;
         }
 
         if (type > (byte)CompressionType.Zstd)
         {
             // The checksum held, so this is a real type: format 7's custom compression managers use 0x80 and up.
-            throw new NotSupportedException($"Block at offset {offset} in {_file.Name} uses custom compression type 0x{type:x2}.");
+            throw new NotSupportedException($"Block at offset {handle.Offset} in {_file.Name} uses custom compression type 0x{type:x2}.");
         }
 
-        int maxSize = (int)Math.Min(1L << 30, ((long)size * 256) + 1024);
-        return BlockCompression.Decompress(compression, raw.AsSpan(0, size), _file.Name, offset, maxSize);
+        return (CompressionType)type;
+    }
+
+    /// <summary>The most a block of <paramref name="size"/> stored bytes may declare uncompressed (RocksDB's sanity bound).</summary>
+    private static int MaxUncompressedSize(int size) => (int)Math.Min(1L << 30, ((long)size * 256) + 1024);
+
+    /// <summary>Takes this thread's decompression scratch, grown to at least <paramref name="length"/> bytes.</summary>
+    /// <remarks>Taken, not borrowed: a nested or failed read simply finds none and rents another.</remarks>
+    private static byte[] TakeScratch(int length)
+    {
+        byte[]? scratch = t_scratch;
+        t_scratch = null;
+        if (scratch is null || scratch.Length < length)
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+
+            scratch = ArrayPool<byte>.Shared.Rent(length);
+        }
+
+        return scratch;
+    }
+
+    private static void PutScratch(byte[] array)
+    {
+        if (array.Length > MaxScratchLength)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+        else if (array.Length > 0)
+        {
+            t_scratch = array;
+        }
     }
 
     private void ReadExactly(long offset, Span<byte> destination)
