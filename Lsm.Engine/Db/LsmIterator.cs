@@ -75,6 +75,7 @@ public sealed class LsmIterator : IDisposable
         if (!_disposed)
         {
             _disposed = true;
+            _iterator.Dispose();
             _view.Dispose();
         }
     }

@@ -9,7 +9,7 @@ namespace Lsm.Engine.Iterators;
 /// and a table iterator walks it, moving to the neighbouring file at either end.
 /// </summary>
 /// <remarks>Not thread-safe. The files' readers come from the table cache; the caller holds the version.</remarks>
-internal sealed class LevelIterator : IInternalIterator
+internal sealed class LevelIterator : IInternalIterator, IDisposable
 {
     private readonly IReadOnlyList<FileMetadata> _files;
     private readonly InternalKeyComparator _comparator;
@@ -102,13 +102,13 @@ internal sealed class LevelIterator : IInternalIterator
         if (index < 0 || index >= _files.Count)
         {
             _fileIndex = -1;
-            _current = null;
+            SetCurrent(null);
             return;
         }
 
         if (index != _fileIndex || _current is null)
         {
-            _current = _open(_files[index]).NewIterator();
+            SetCurrent(_open(_files[index]).NewIterator());
             _fileIndex = index;
         }
     }
@@ -119,7 +119,7 @@ internal sealed class LevelIterator : IInternalIterator
         {
             if (_fileIndex + 1 >= _files.Count)
             {
-                _current = null;
+                SetCurrent(null);
                 _fileIndex = -1;
                 return;
             }
@@ -135,7 +135,7 @@ internal sealed class LevelIterator : IInternalIterator
         {
             if (_fileIndex <= 0)
             {
-                _current = null;
+                SetCurrent(null);
                 _fileIndex = -1;
                 return;
             }
@@ -143,5 +143,15 @@ internal sealed class LevelIterator : IInternalIterator
             OpenFile(_fileIndex - 1);
             _current!.SeekToLast();
         }
+    }
+
+    /// <summary>Releases the current table iterator's block buffer.</summary>
+    public void Dispose() => SetCurrent(null);
+
+    /// <summary>Moves to another table's iterator, returning the one left to the pool of block buffers.</summary>
+    private void SetCurrent(TableIterator? next)
+    {
+        _current?.Dispose();
+        _current = next;
     }
 }

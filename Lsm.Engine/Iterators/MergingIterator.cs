@@ -12,7 +12,7 @@ namespace Lsm.Engine.Iterators;
 /// for the handful of sources a read has is as fast as a heap; a heap can replace it when level counts grow.
 /// Not thread-safe.
 /// </remarks>
-internal sealed class MergingIterator : IInternalIterator
+internal sealed class MergingIterator : IInternalIterator, IDisposable
 {
     private readonly IInternalIterator[] _children;
     private readonly IKeyOrder _order;
@@ -169,5 +169,14 @@ internal sealed class MergingIterator : IInternalIterator
         }
 
         _current = best;
+    }
+
+    /// <summary>Disposes the children that hold resources (table iterators' block buffers).</summary>
+    public void Dispose()
+    {
+        foreach (IInternalIterator child in _children)
+        {
+            (child as IDisposable)?.Dispose();
+        }
     }
 }

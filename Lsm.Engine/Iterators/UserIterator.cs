@@ -13,7 +13,7 @@ namespace Lsm.Engine.Iterators;
 /// to it and resolving forward (RocksDB's "find value using seek"), which keeps merges and deletions exact
 /// at the cost of one seek per backward step. Not thread-safe.
 /// </remarks>
-internal sealed class UserIterator
+internal sealed class UserIterator : IDisposable
 {
     private readonly IInternalIterator _inner;
     private readonly KeyComparator _comparator;
@@ -329,4 +329,7 @@ internal sealed class UserIterator
         InternalKey.Write(_seekBuffer, userKey, sequence, kind);
         return _seekBuffer.AsSpan(0, length);
     }
+
+    /// <summary>Disposes the inner iterator when it holds resources.</summary>
+    public void Dispose() => (_inner as IDisposable)?.Dispose();
 }
