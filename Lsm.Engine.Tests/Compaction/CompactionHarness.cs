@@ -1,3 +1,4 @@
+using Lsm.Engine.Compaction.Pickers;
 using Lsm.Engine.Compaction;
 using Lsm.Engine.Encoding;
 using Lsm.Engine.IO;

@@ -1,3 +1,4 @@
+using Lsm.Engine.Compaction.Pickers;
 using System.Diagnostics;
 using Lsm.Engine.Encoding;
 using Lsm.Engine.Iterators;

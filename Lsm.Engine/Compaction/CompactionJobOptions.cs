@@ -1,13 +1,9 @@
+using Lsm.Engine.Compaction.Pickers;
 using Lsm.Engine.IO;
 using Lsm.Engine.Table;
 using Lsm.Engine.Versions;
 
 namespace Lsm.Engine.Compaction;
-
-/// <summary>The files a compaction reads from one level.</summary>
-/// <param name="Level">The level; 0 means the files may overlap, any other level that they are sorted and disjoint.</param>
-/// <param name="Files">The files, for a level above 0 in key order.</param>
-internal sealed record CompactionInputLevel(int Level, IReadOnlyList<FileMetadata> Files);
 
 /// <summary>
 /// Everything one <see cref="CompactionJob"/> needs: what to read, where and how to write, and the state of the
