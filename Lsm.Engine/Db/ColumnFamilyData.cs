@@ -1,3 +1,4 @@
+using Lsm.Engine.Compaction.Pickers;
 using Lsm.Engine.Memtable;
 using Lsm.Engine.Versions;
 
@@ -26,6 +27,14 @@ internal sealed class ColumnFamilyData
         Options = options;
         State = state;
         Mem = mem;
+        Picker = CompactionPickerFactory.Create(options);
+        Limits = new WriteStallLimits(
+            options.MaxWriteBufferNumber,
+            options.Level0SlowdownWritesTrigger,
+            options.Level0StopWritesTrigger,
+            (ulong)Math.Max(0, options.SoftPendingCompactionBytesLimit),
+            (ulong)Math.Max(0, options.HardPendingCompactionBytesLimit),
+            options.DisableAutoCompactions);
     }
 
     public ColumnFamilyHandle Handle { get; }
@@ -45,4 +54,49 @@ internal sealed class ColumnFamilyData
     public long BytesFlushed { get; set; }
 
     public int NumFlushes { get; set; }
+
+    /// <summary>Decides what the family compacts next (its compaction style).</summary>
+    public ICompactionPicker Picker { get; }
+
+    /// <summary>The family's thresholds for slowing down and stopping writes.</summary>
+    public WriteStallLimits Limits { get; }
+
+    /// <summary>The compactions of this family now running (automatic and manual): their inputs are busy.</summary>
+    public List<CompactionPlan> RunningCompactions { get; } = [];
+
+    /// <summary>Compaction statistics by output level (index = level).</summary>
+    public LevelCompactionStats[] CompactionStats { get; } = CreateStats();
+
+    private static LevelCompactionStats[] CreateStats()
+    {
+        var stats = new LevelCompactionStats[Versions.VersionSetOptions.DefaultNumLevels];
+        for (int i = 0; i < stats.Length; i++)
+        {
+            stats[i] = new LevelCompactionStats();
+        }
+
+        return stats;
+    }
+}
+
+/// <summary>What compactions into one level have done so far (RocksDB's per-level compaction stats).</summary>
+internal sealed class LevelCompactionStats
+{
+    public int Compactions { get; set; }
+
+    public int TrivialMoves { get; set; }
+
+    /// <summary>Bytes read from the level above (the inputs not on this level).</summary>
+    public long BytesReadFromAbove { get; set; }
+
+    /// <summary>Bytes read from this level's own files.</summary>
+    public long BytesReadFromLevel { get; set; }
+
+    public long BytesWritten { get; set; }
+
+    public long RecordsIn { get; set; }
+
+    public long RecordsDropped { get; set; }
+
+    public TimeSpan Time { get; set; }
 }

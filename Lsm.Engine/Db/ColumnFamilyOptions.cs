@@ -82,6 +82,12 @@ public sealed record ColumnFamilyOptions
     public CompactionPriority CompactionPri { get; init; } = CompactionPriority.MinOverlappingRatio;
 
     /// <summary>
+    /// Turns off automatic compactions (manual <c>CompactRange</c> still works); with them off, level-0 files and
+    /// pending bytes never slow down or stop writes. For bulk loads followed by one manual compaction. Default: false.
+    /// </summary>
+    public bool DisableAutoCompactions { get; init; }
+
+    /// <summary>
     /// The number of level-0 files (universal: sorted runs) that starts a compaction. Smaller values keep reads
     /// cheaper at the cost of smaller, more frequent compactions. Default: 4.
     /// </summary>

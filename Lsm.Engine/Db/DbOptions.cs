@@ -9,6 +9,12 @@ public sealed record DbOptions
     /// <summary>Default for <see cref="MaxBackgroundFlushes"/>: 1, which suits 2 cores.</summary>
     public const int DefaultMaxBackgroundFlushes = 1;
 
+    /// <summary>Default for <see cref="MaxBackgroundCompactions"/>: 1.</summary>
+    public const int DefaultMaxBackgroundCompactions = 1;
+
+    /// <summary>Default for <see cref="DelayedWriteRate"/>: 16 MiB/s, as RocksDB.</summary>
+    public const long DefaultDelayedWriteRate = 16L << 20;
+
     /// <summary>
     /// Create the database if the directory holds none. Default: false, as in RocksDB. Ignored by
     /// <see cref="LsmDb.OpenReadOnly"/>, which never creates anything.
@@ -45,6 +51,20 @@ public sealed record DbOptions
     /// <summary>Dedicated threads that flush memtables to level-0 tables. Default: 1.</summary>
     public int MaxBackgroundFlushes { get; init; } = DefaultMaxBackgroundFlushes;
 
+    /// <summary>
+    /// Dedicated threads that run compactions, at a priority below the flush threads so flushes are never starved
+    /// (on a large machine the seeds advise 4 background threads, at least 2 of them for flushes). Default: 1, which
+    /// suits 2 cores.
+    /// </summary>
+    public int MaxBackgroundCompactions { get; init; } = DefaultMaxBackgroundCompactions;
+
+    /// <summary>
+    /// The pace, in bytes per second, that writes are slowed down to while compaction falls behind (too many level-0
+    /// files, or too many pending compaction bytes); the database lowers it further while the debt grows (RocksDB's
+    /// <c>delayed_write_rate</c>). Default: 16 MiB/s.
+    /// </summary>
+    public long DelayedWriteRate { get; init; } = DefaultDelayedWriteRate;
+
     internal IO.IFileSystem FileSystem { get; init; } = IO.LocalFileSystem.Instance;
 
     internal ColumnFamilyOptions OptionsFor(string name) =>
@@ -56,6 +76,16 @@ public sealed record DbOptions
         if (MaxBackgroundFlushes is < 1 or > 64)
         {
             throw new ArgumentException("MaxBackgroundFlushes must be between 1 and 64.", nameof(MaxBackgroundFlushes));
+        }
+
+        if (MaxBackgroundCompactions is < 1 or > 64)
+        {
+            throw new ArgumentException("MaxBackgroundCompactions must be between 1 and 64.", nameof(MaxBackgroundCompactions));
+        }
+
+        if (DelayedWriteRate < 1)
+        {
+            throw new ArgumentException("DelayedWriteRate must be positive.", nameof(DelayedWriteRate));
         }
 
         if (!Enum.IsDefined(WalRecoveryMode))

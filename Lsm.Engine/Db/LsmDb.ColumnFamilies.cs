@@ -107,6 +107,7 @@ public sealed partial class LsmDb
             _versions.DropColumnFamily(cf.Id);
             columnFamily.IsDropped = true;
             _columnFamilies.Remove(cf.Id);
+            _writeController?.Remove(cf.Id); // a running compaction of it finds it dropped and installs nothing
             cf.Mem.Unref();
             foreach (ImmutableMemTable imm in cf.Imm)
             {

@@ -30,10 +30,13 @@ public sealed partial class LsmDb
             _flushThreads.Add(thread);
             thread.Start();
         }
+
+        StartCompactionThreads();
     }
 
     private void StopBackgroundThreads()
     {
+        StopCompactionThreads();
         _flushWork.Release(_flushThreads.Count + 1);
         foreach (Thread thread in _flushThreads)
         {
@@ -108,6 +111,7 @@ public sealed partial class LsmDb
 
         cf.Imm.Add(new ImmutableMemTable(cf.Mem, newLog));
         cf.Mem = NewMemTable(cf.Options);
+        RecalculateWriteStallLocked(cf);
         _flushWork.Release();
         Monitor.PulseAll(_mutex);
     }
@@ -178,6 +182,8 @@ public sealed partial class LsmDb
                     imm.Mem.Unref();
                     _pendingOutputs.Remove(fileNumber);
                     DeleteObsoleteFilesLocked();
+                    RecalculateWriteStallLocked(cf);
+                    MaybeScheduleCompactionLocked();
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

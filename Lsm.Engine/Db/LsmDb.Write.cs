@@ -279,6 +279,7 @@ public sealed partial class LsmDb
                 ThrowIfDisposed();
                 ThrowIfBackgroundError();
                 MakeRoomForWriteLocked();
+                DelayWriteLocked();
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
@@ -299,6 +300,7 @@ public sealed partial class LsmDb
                 sync |= w.Options.Sync;
             }
 
+            _lastGroupBytes = bytes;
             firstSequence = _versions.LastSequence + 1;
             ulong next = firstSequence;
             foreach (Writer w in group)
