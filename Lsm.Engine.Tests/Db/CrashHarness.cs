@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Lsm.Engine.Compaction.Pickers;
 using Lsm.Engine.IO;
 
 namespace Lsm.Engine.Tests.Db;
@@ -126,9 +127,23 @@ internal sealed class CrashHarness
 
     public static string Key(int i) => $"k{i:D4}";
 
-    public static DbOptions Options(IFileSystem fs, long writeBufferSize, WalRecoveryMode recovery = WalRecoveryMode.TolerateCorruptedTailRecords, int maxBackgroundFlushes = 1)
+    public static DbOptions Options(
+        IFileSystem fs,
+        long writeBufferSize,
+        WalRecoveryMode recovery = WalRecoveryMode.TolerateCorruptedTailRecords,
+        int maxBackgroundFlushes = 1,
+        CompactionStyle style = CompactionStyle.Level)
     {
-        var cf = new ColumnFamilyOptions { WriteBufferSize = writeBufferSize, MergeOperator = UInt64AddOperator.Instance };
+        // Small level targets and files, so that flushes of tiny memtables soon lead to compactions.
+        var cf = new ColumnFamilyOptions
+        {
+            WriteBufferSize = writeBufferSize,
+            MergeOperator = UInt64AddOperator.Instance,
+            CompactionStyle = style,
+            Level0FileNumCompactionTrigger = 2,
+            TargetFileSizeBase = 2 * writeBufferSize,
+            MaxBytesForLevelBase = 4 * writeBufferSize,
+        };
         return new DbOptions
         {
             CreateIfMissing = true,

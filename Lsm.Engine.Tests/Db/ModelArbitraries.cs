@@ -69,6 +69,7 @@ public static class ModelArbitraries
         (1, Gen.Constant((ModelOp)new SnapshotOp())),
         (1, Gen.Choose(0, 3).Select(i => (ModelOp)new ReleaseOp(i))),
         (1, Family.Select(cf => (ModelOp)new FlushOp(cf))),
+        (1, Family.Select(cf => (ModelOp)new CompactOp(cf))),
         (1, Gen.Constant((ModelOp)new ReopenOp())));
 
     /// <summary>Programs of 1 to size operations (FsCheck's size grows over a run), with shrinking.</summary>

@@ -28,6 +28,9 @@ internal sealed record FlushOp(int ColumnFamily) : ModelOp;
 /// <summary>Closes the database and opens it again (snapshots are released).</summary>
 internal sealed record ReopenOp : ModelOp;
 
+/// <summary>A manual compaction of a whole family (<c>CompactRange</c>).</summary>
+internal sealed record CompactOp(int ColumnFamily) : ModelOp;
+
 /// <summary>
 /// A replayable sequence of operations for <see cref="ModelTests"/>, generated as data (so FsCheck can shrink it) and
 /// printed as text, one operation per line, that <see cref="Parse"/> reads back:
@@ -85,6 +88,7 @@ public sealed class ModelProgram
         ReleaseOp r => $"release {r.Snapshot}",
         FlushOp f => $"flush cf{f.ColumnFamily}",
         ReopenOp => "reopen",
+        CompactOp c => $"compact cf{c.ColumnFamily}",
         _ => throw new ArgumentException($"unknown op {op}", nameof(op)),
     };
 
@@ -170,6 +174,9 @@ public sealed class ModelProgram
                 return new FlushOp(t.Family());
             case "reopen":
                 return new ReopenOp();
+            case "compact":
+                t.Word();
+                return new CompactOp(t.Family());
             default:
                 throw new FormatException($"unknown operation in '{line}'");
         }

@@ -1,4 +1,5 @@
 using FsCheck.Xunit;
+using Lsm.Engine.Compaction.Pickers;
 using Lsm.Engine.IO;
 using Lsm.Engine.Tests.Support;
 
@@ -20,6 +21,10 @@ public sealed class ModelTests
 
     [Property(Arbitrary = [typeof(ModelArbitraries)], MaxTest = 300, EndSize = 100)]
     public void RandomPrograms_MatchTheModel(ModelProgram program) => Run(program);
+
+    /// <summary>The same with universal compaction (the one above runs leveled, the default).</summary>
+    [Property(Arbitrary = [typeof(ModelArbitraries)], MaxTest = 150, EndSize = 100)]
+    public void RandomPrograms_MatchTheModel_Universal(ModelProgram program) => Run(program, CompactionStyle.Universal);
 
     public static TheoryData<string> Programs()
     {
@@ -59,9 +64,9 @@ public sealed class ModelTests
     }
 
     /// <summary>Runs <paramref name="program"/> against a fresh database and the model; throws at the first disagreement, with the program.</summary>
-    private static void Run(ModelProgram program)
+    private static void Run(ModelProgram program, CompactionStyle style = CompactionStyle.Level)
     {
-        using var runner = new ModelRunner();
+        using var runner = new ModelRunner(style);
         for (int i = 0; i < program.Ops.Count; i++)
         {
             try
@@ -95,8 +100,11 @@ public sealed class ModelTests
         private LsmDb _db;
         private ColumnFamilyHandle[] _handles;
 
-        public ModelRunner()
+        private readonly CompactionStyle _style;
+
+        public ModelRunner(CompactionStyle style)
         {
+            _style = style;
             _db = Open();
             _handles = ModelDatabase.Handles(_db);
         }
@@ -134,6 +142,9 @@ public sealed class ModelTests
                 case FlushOp f:
                     _db.Flush(_handles[f.ColumnFamily]);
                     break;
+                case CompactOp c:
+                    _db.CompactRange(_handles[c.ColumnFamily]);
+                    break;
                 case ReopenOp:
                     ReleaseSnapshots();
                     _db.Dispose();
@@ -149,7 +160,7 @@ public sealed class ModelTests
             _db.Dispose();
         }
 
-        private LsmDb Open() => LsmDb.Open(DbPath, CrashHarness.Options(_disk, writeBufferSize: 4096));
+        private LsmDb Open() => LsmDb.Open(DbPath, CrashHarness.Options(_disk, writeBufferSize: 4096, style: _style));
 
         private void Write(WriteOp w)
         {
