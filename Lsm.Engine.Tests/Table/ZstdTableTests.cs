@@ -237,6 +237,28 @@ public sealed class ZstdTableTests
         Assert.Throws<CorruptionException>(() => BlockCompression.UncompressedLength(CompressionType.Zstd, block, "f.sst", 77, text.Length - 1));
     }
 
+    [Fact]
+    public void DecompressInto_ReusesThePerThreadContext_AllocatingNothing()
+    {
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("an allocation-free read path ", 150)));
+        using var output = new ByteBuffer(64);
+        Assert.True(BlockCompression.TryCompress(CompressionType.Zstd, text, output));
+        byte[] block = output.WrittenSpan.ToArray();
+        byte[] destination = new byte[text.Length];
+        int max = BlockCompression.MaxUncompressedSize(CompressionType.Zstd, block.Length);
+        BlockCompression.DecompressInto(CompressionType.Zstd, block, destination, "f", 0); // creates this thread's context
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            int length = BlockCompression.UncompressedLength(CompressionType.Zstd, block, "f", 0, max);
+            BlockCompression.DecompressInto(CompressionType.Zstd, block, destination.AsSpan(0, length), "f", 0);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(text, destination);
+    }
+
     /// <summary>Writes <paramref name="entries"/> with RocksDB's SstFileWriter and ZSTD data blocks.</summary>
     private static void WriteRocksDbZstd(string path, IReadOnlyList<TestEntry> entries, int formatVersion, ChecksumType checksum, int blockSize = 4096, int maxDictBytes = 0)
     {
