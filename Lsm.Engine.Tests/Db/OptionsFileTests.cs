@@ -47,6 +47,21 @@ public sealed class OptionsFileTests
             "  merge_operator=nullptr\n" +
             "  write_buffer_size=67108864\n" +
             "  max_write_buffer_number=2\n" +
+            "  compaction_filter=nullptr\n" +
+            "  compaction_style=kCompactionStyleLevel\n" +
+            "  compaction_pri=kMinOverlappingRatio\n" +
+            "  level0_file_num_compaction_trigger=4\n" +
+            "  level0_slowdown_writes_trigger=20\n" +
+            "  level0_stop_writes_trigger=36\n" +
+            "  max_bytes_for_level_base=268435456\n" +
+            "  max_bytes_for_level_multiplier=10\n" +
+            "  level_compaction_dynamic_level_bytes=true\n" +
+            "  target_file_size_base=67108864\n" +
+            "  target_file_size_multiplier=1\n" +
+            "  max_compaction_bytes=0\n" +
+            "  soft_pending_compaction_bytes_limit=68719476736\n" +
+            "  hard_pending_compaction_bytes_limit=274877906944\n" +
+            "  compaction_options_universal={size_ratio=1;min_merge_width=2;max_merge_width=4294967295;max_size_amplification_percent=200;compression_size_percent=-1;stop_style=kCompactionStopStyleTotalSize;allow_trivial_move=false;}\n" +
             "  compression=kLZ4Compression\n" +
             "  table_factory=BlockBasedTable\n" +
             "\n" +
@@ -274,6 +289,11 @@ public sealed class OptionsFileTests
     [InlineData("  paranoid_checks=true\n", "  paranoid_checks=yes\n")]
     [InlineData("  paranoid_checks=true\n", "  paranoid_checks=true\n  no_such_option=1\n")]
     [InlineData("[CFOptions \"default\"]", "[CFOptions \"other\"]")]
+    [InlineData("  compaction_style=kCompactionStyleLevel\n", "  compaction_style=kCompactionStyleBogus\n")]
+    [InlineData("  compaction_pri=kMinOverlappingRatio\n", "  compaction_pri=3\n")]
+    [InlineData("  max_bytes_for_level_multiplier=10\n", "  max_bytes_for_level_multiplier=ten\n")]
+    [InlineData("stop_style=kCompactionStopStyleTotalSize;", "stop_style=kBogus;")]
+    [InlineData("size_ratio=1;", "no_such_field=1;")]
     public void RocksDb_RefusesADamagedVariantOfOurFile(string original, string damaged)
     {
         using var dir = new TempDirectory();
@@ -282,6 +302,174 @@ public sealed class OptionsFileTests
         OptionsFile.Write(LocalFileSystem.Instance, dir.Path, 5, text.Replace(original, damaged, StringComparison.Ordinal));
 
         Assert.Throws<InvalidOperationException>(() => LoadedOptions.Load(dir.Path, ignoreUnknownOptions: true).Dispose());
+    }
+
+    [Fact]
+    public void RocksDb_LoadsOurLeveledCompactionOptions_WithTheValuesWeWrote()
+    {
+        using var dir = new TempDirectory();
+        var leveled = new ColumnFamilyOptions
+        {
+            CompactionPri = CompactionPriority.RoundRobin,
+            Level0FileNumCompactionTrigger = 7,
+            Level0SlowdownWritesTrigger = 23,
+            Level0StopWritesTrigger = 41,
+            MaxBytesForLevelBase = 123L << 20,
+            MaxBytesForLevelMultiplier = 8.5,
+            LevelCompactionDynamicLevelBytes = false,
+            TargetFileSizeBase = 17L << 20,
+            TargetFileSizeMultiplier = 3,
+            MaxCompactionBytes = 999L << 20,
+            SoftPendingCompactionBytesLimit = 5L << 30,
+            HardPendingCompactionBytesLimit = 9L << 30,
+            CompactionFilter = new NamedFilter("MyTtl.Filter"),
+        };
+        OptionsFile.Write(LocalFileSystem.Instance, dir.Path, 3, OptionsFile.Render(new DbOptions(), [("default", new ColumnFamilyOptions()), ("leveled", leveled)]));
+
+        using var loaded = LoadedOptions.Load(dir.Path, ignoreUnknownOptions: false);
+
+        Native n = Native.Instance;
+        IntPtr defaults = loaded.ColumnFamilyOptions[0];
+        Assert.Equal((int)CompactionStyle.Level, n.rocksdb_options_get_compaction_style(defaults));
+        Assert.Equal((int)CompactionPriority.MinOverlappingRatio, n.rocksdb_options_get_compaction_pri(defaults));
+        Assert.Equal(ColumnFamilyOptions.DefaultLevel0FileNumCompactionTrigger, n.rocksdb_options_get_level0_file_num_compaction_trigger(defaults));
+        Assert.Equal((ulong)ColumnFamilyOptions.DefaultMaxBytesForLevelBase, n.rocksdb_options_get_max_bytes_for_level_base(defaults));
+        Assert.Equal(1, n.rocksdb_options_get_level_compaction_dynamic_level_bytes(defaults));
+
+        IntPtr cf = loaded.ColumnFamilyOptions[1];
+        Assert.Equal((int)CompactionStyle.Level, n.rocksdb_options_get_compaction_style(cf));
+        Assert.Equal((int)CompactionPriority.RoundRobin, n.rocksdb_options_get_compaction_pri(cf));
+        Assert.Equal(7, n.rocksdb_options_get_level0_file_num_compaction_trigger(cf));
+        Assert.Equal(23, n.rocksdb_options_get_level0_slowdown_writes_trigger(cf));
+        Assert.Equal(41, n.rocksdb_options_get_level0_stop_writes_trigger(cf));
+        Assert.Equal(123UL << 20, n.rocksdb_options_get_max_bytes_for_level_base(cf));
+        Assert.Equal(8.5, n.rocksdb_options_get_max_bytes_for_level_multiplier(cf));
+        Assert.Equal(0, n.rocksdb_options_get_level_compaction_dynamic_level_bytes(cf));
+        Assert.Equal(17UL << 20, n.rocksdb_options_get_target_file_size_base(cf));
+        Assert.Equal(3, n.rocksdb_options_get_target_file_size_multiplier(cf));
+        Assert.Equal(999UL << 20, n.rocksdb_options_get_max_compaction_bytes(cf));
+        Assert.Equal(5UL << 30, (ulong)n.rocksdb_options_get_soft_pending_compaction_bytes_limit(cf));
+        Assert.Equal(9UL << 30, (ulong)n.rocksdb_options_get_hard_pending_compaction_bytes_limit(cf));
+    }
+
+    /// <summary>
+    /// Universal style with every universal option off its default: RocksDB loads the file, opens a database with
+    /// what it loaded (its own sanity checks run), and the OPTIONS file RocksDB then writes itself holds our values.
+    /// The C API has no getter for the universal options, so RocksDB's own serialization is the read-back.
+    /// </summary>
+    [Fact]
+    public void RocksDb_LoadsOurUniversalCompactionOptions_AndWritesTheSameValuesBack()
+    {
+        using var optionsDir = new TempDirectory();
+        using var dbDir = new TempDirectory();
+        var universal = new ColumnFamilyOptions
+        {
+            CompactionStyle = CompactionStyle.Universal,
+            Level0FileNumCompactionTrigger = 6,
+            Level0SlowdownWritesTrigger = 30,
+            Level0StopWritesTrigger = 50,
+            CompactionOptionsUniversal = new UniversalCompactionOptions
+            {
+                SizeRatio = 7,
+                MinMergeWidth = 3,
+                MaxMergeWidth = 11,
+                MaxSizeAmplificationPercent = 150,
+                CompressionSizePercent = 60,
+                StopStyle = UniversalStopStyle.SimilarSize,
+                AllowTrivialMove = true,
+                MaxReadAmp = 12,
+            },
+        };
+        OptionsFile.Write(
+            LocalFileSystem.Instance,
+            optionsDir.Path,
+            4,
+            OptionsFile.Render(new DbOptions { CreateIfMissing = true, CreateMissingColumnFamilies = true }, [("default", new ColumnFamilyOptions()), ("universal", universal)]));
+
+        using (var loaded = LoadedOptions.Load(optionsDir.Path, ignoreUnknownOptions: false))
+        {
+            Native n = Native.Instance;
+            Assert.Equal((int)CompactionStyle.Universal, n.rocksdb_options_get_compaction_style(loaded.ColumnFamilyOptions[1]));
+            Assert.Equal(6, n.rocksdb_options_get_level0_file_num_compaction_trigger(loaded.ColumnFamilyOptions[1]));
+            WriteAndFlushEveryFamily(loaded, dbDir.Path, entries: 100);
+        }
+
+        Dictionary<string, string> written = RocksDbWrittenCfOptions(dbDir.Path, "universal");
+        Assert.Equal("kCompactionStyleUniversal", written["compaction_style"]);
+        Assert.Equal("6", written["level0_file_num_compaction_trigger"]);
+        Assert.Equal("30", written["level0_slowdown_writes_trigger"]);
+        Assert.Equal("50", written["level0_stop_writes_trigger"]);
+        Dictionary<string, string> fields = StructFields(written["compaction_options_universal"]);
+        Assert.Equal("7", fields["size_ratio"]);
+        Assert.Equal("3", fields["min_merge_width"]);
+        Assert.Equal("11", fields["max_merge_width"]);
+        Assert.Equal("150", fields["max_size_amplification_percent"]);
+        Assert.Equal("60", fields["compression_size_percent"]);
+        Assert.Equal("kCompactionStopStyleSimilarSize", fields["stop_style"]);
+        Assert.Equal("true", fields["allow_trivial_move"]);
+        Assert.Equal("12", fields["max_read_amp"]);
+        Assert.Equal("false", fields["incremental"]); // not ours: RocksDB's default
+
+        Dictionary<string, string> defaults = StructFields(RocksDbWrittenCfOptions(dbDir.Path, "default")["compaction_options_universal"]);
+        Assert.Equal(UniversalCompactionOptions.DefaultMaxMergeWidth.ToString(System.Globalization.CultureInfo.InvariantCulture), defaults["max_merge_width"]);
+        Assert.Equal(UniversalCompactionOptions.DefaultMaxReadAmp.ToString(System.Globalization.CultureInfo.InvariantCulture), defaults["max_read_amp"]);
+        Assert.Equal("kCompactionStopStyleTotalSize", defaults["stop_style"]);
+    }
+
+    [Fact]
+    public void Render_CompactionFilter_IsItsNameOrNullptr()
+    {
+        string named = OptionsFile.Render(new DbOptions(), DefaultOnly(new ColumnFamilyOptions { CompactionFilter = new NamedFilter("ttl:v2") }));
+        Assert.Contains("  compaction_filter=ttl\\:v2\n", named, StringComparison.Ordinal);
+        Assert.Contains("  compaction_filter=nullptr\n", OptionsFile.Render(new DbOptions(), DefaultOnly()), StringComparison.Ordinal);
+    }
+
+    /// <summary>The options of column family <paramref name="name"/> in the newest OPTIONS file RocksDB wrote in <paramref name="dbPath"/>.</summary>
+    private static Dictionary<string, string> RocksDbWrittenCfOptions(string dbPath, string name)
+    {
+        string newest = Directory.GetFiles(dbPath, "OPTIONS-*")
+            .Where(f => !f.EndsWith(".dbtmp", StringComparison.Ordinal))
+            .OrderBy(f => ulong.Parse(Path.GetFileName(f)["OPTIONS-".Length..], System.Globalization.CultureInfo.InvariantCulture))
+            .Last();
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool inSection = false;
+        foreach (string raw in File.ReadLines(newest))
+        {
+            string line = raw.Trim();
+            if (line.StartsWith('['))
+            {
+                inSection = line == $"[CFOptions \"{name}\"]";
+            }
+            else if (inSection && line.Contains('=', StringComparison.Ordinal))
+            {
+                int eq = line.IndexOf('=', StringComparison.Ordinal);
+                options[line[..eq]] = line[(eq + 1)..];
+            }
+        }
+
+        Assert.NotEmpty(options);
+        return options;
+    }
+
+    /// <summary>The fields of a struct option value <c>{a=1;b=2;}</c>.</summary>
+    private static Dictionary<string, string> StructFields(string value)
+    {
+        Assert.StartsWith("{", value, StringComparison.Ordinal);
+        Assert.EndsWith("}", value, StringComparison.Ordinal);
+        return value[1..^1].Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => f.Split('=', 2))
+            .ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+    }
+
+    private sealed class NamedFilter(string name) : CompactionFilter
+    {
+        public override string Name => name;
+
+        public override CompactionDecision Filter(int level, ReadOnlySpan<byte> key, ReadOnlySpan<byte> existingValue, out byte[]? newValue)
+        {
+            newValue = null;
+            return CompactionDecision.Keep;
+        }
     }
 
     /// <summary>

@@ -346,11 +346,11 @@ public sealed class SstCommandTests
     }
 
     [Fact]
-    public void RocksDbFile_ZstdCompressed_VerifyExitsThreeWithMessage()
+    public void RocksDbFile_ZlibCompressed_VerifyExitsThreeWithMessage()
     {
         using var dir = new TempDirectory();
-        string path = dir.File("zstd.sst");
-        RocksDbOracle.WriteSst(path, TestEntries.Random(9, 500, withDeletesAndMerges: false), compression: RocksDbSharp.Compression.Zstd);
+        string path = dir.File("zlib.sst");
+        RocksDbOracle.WriteSst(path, TestEntries.Random(9, 500, withDeletesAndMerges: false), compression: RocksDbSharp.Compression.Zlib);
 
         LsmResult result = Lsm("sst", "verify", path);
 

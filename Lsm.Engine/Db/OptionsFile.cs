@@ -21,7 +21,8 @@ namespace Lsm.Engine.Db;
 /// <para>
 /// The file names the RocksDB version whose option names and value syntax it follows
 /// (<see cref="RocksDbVersion"/>). A RocksDB at least that recent treats any unknown option as an error even
-/// when asked to ignore unknown options; every option written here is known to RocksDB since 6.x.
+/// when asked to ignore unknown options; every option written here is known to RocksDB since 6.x, except
+/// <c>compaction_options_universal</c>'s <c>max_read_amp</c>, written only when it is not its default.
 /// </para>
 /// <para>
 /// Written as RocksDB writes it: the text to <c>OPTIONS-N.dbtmp</c>, synced, renamed to <c>OPTIONS-N</c>, the
@@ -112,6 +113,8 @@ internal static class OptionsFile
             Option(text, "merge_operator", cf.MergeOperator is null ? "nullptr" : Escape(cf.MergeOperator.Name));
             Option(text, "write_buffer_size", Int(cf.WriteBufferSize));
             Option(text, "max_write_buffer_number", Int(cf.MaxWriteBufferNumber));
+            Option(text, "compaction_filter", cf.CompactionFilter is null ? "nullptr" : Escape(cf.CompactionFilter.Name));
+            CompactionOptions(text, cf);
             Option(text, "compression", CompressionName(table.Compression));
             Option(text, "table_factory", "BlockBasedTable");
 
@@ -192,6 +195,59 @@ internal static class OptionsFile
         _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, "Unknown compression type."),
     };
 
+    /// <summary>RocksDB's name for a compaction style (<c>compaction_style_string_map</c>).</summary>
+    public static string CompactionStyleName(CompactionStyle style) => style switch
+    {
+        CompactionStyle.Level => "kCompactionStyleLevel",
+        CompactionStyle.Universal => "kCompactionStyleUniversal",
+        _ => throw new ArgumentOutOfRangeException(nameof(style), style, "Unknown compaction style."),
+    };
+
+    /// <summary>RocksDB's name for a compaction priority (<c>compaction_pri_string_map</c>).</summary>
+    public static string CompactionPriName(CompactionPriority priority) => priority switch
+    {
+        CompactionPriority.MinOverlappingRatio => "kMinOverlappingRatio",
+        CompactionPriority.RoundRobin => "kRoundRobin",
+        _ => throw new ArgumentOutOfRangeException(nameof(priority), priority, "Unknown compaction priority."),
+    };
+
+    /// <summary>RocksDB's name for a universal compaction stop style (<c>compaction_stop_style_string_map</c>).</summary>
+    public static string StopStyleName(UniversalStopStyle style) => style switch
+    {
+        UniversalStopStyle.SimilarSize => "kCompactionStopStyleSimilarSize",
+        UniversalStopStyle.TotalSize => "kCompactionStopStyleTotalSize",
+        _ => throw new ArgumentOutOfRangeException(nameof(style), style, "Unknown universal compaction stop style."),
+    };
+
+    /// <summary>
+    /// The <c>compaction_options_universal</c> value, as RocksDB serializes a struct option
+    /// (<c>OptionTypeInfo::SerializeStruct</c>): <c>{name=value;...}</c> on one line, each field ended by <c>;</c>.
+    /// The fields this engine lacks (<c>incremental</c>, <c>reduce_file_locking</c>) are left out and keep
+    /// RocksDB's defaults: its parser sets only the fields it finds. <c>max_read_amp</c> is written only when not
+    /// its default (-1), so that RocksDB releases older than the field still read the file.
+    /// </summary>
+    public static string UniversalOptions(UniversalCompactionOptions universal)
+    {
+        ArgumentNullException.ThrowIfNull(universal);
+        var value = new StringBuilder(256);
+        value.Append('{');
+        value.Append("size_ratio=").Append(Int(universal.SizeRatio)).Append(';');
+        value.Append("min_merge_width=").Append(Int(universal.MinMergeWidth)).Append(';');
+        value.Append("max_merge_width=").Append(Int(universal.MaxMergeWidth)).Append(';');
+        value.Append("max_size_amplification_percent=").Append(Int(universal.MaxSizeAmplificationPercent)).Append(';');
+        value.Append("compression_size_percent=").Append(Int(universal.CompressionSizePercent)).Append(';');
+        value.Append("stop_style=").Append(StopStyleName(universal.StopStyle)).Append(';');
+        value.Append("allow_trivial_move=").Append(Bool(universal.AllowTrivialMove)).Append(';');
+        if (universal.MaxReadAmp != UniversalCompactionOptions.DefaultMaxReadAmp)
+        {
+            // Only when set: RocksDB before 9.3 does not know this field and would refuse the whole file.
+            value.Append("max_read_amp=").Append(Int(universal.MaxReadAmp)).Append(';');
+        }
+
+        value.Append('}');
+        return value.ToString();
+    }
+
     /// <summary>RocksDB's name for a checksum type (<c>checksum_type_string_map</c>).</summary>
     public static string ChecksumName(ChecksumType checksum) => checksum switch
     {
@@ -261,10 +317,32 @@ internal static class OptionsFile
         return escaped.ToString();
     }
 
+    /// <summary>The compaction options of a column family, under RocksDB's names (cf_options.cc).</summary>
+    private static void CompactionOptions(StringBuilder text, ColumnFamilyOptions cf)
+    {
+        Option(text, "compaction_style", CompactionStyleName(cf.CompactionStyle));
+        Option(text, "compaction_pri", CompactionPriName(cf.CompactionPri));
+        Option(text, "level0_file_num_compaction_trigger", Int(cf.Level0FileNumCompactionTrigger));
+        Option(text, "level0_slowdown_writes_trigger", Int(cf.Level0SlowdownWritesTrigger));
+        Option(text, "level0_stop_writes_trigger", Int(cf.Level0StopWritesTrigger));
+        Option(text, "max_bytes_for_level_base", Int(cf.MaxBytesForLevelBase));
+        Option(text, "max_bytes_for_level_multiplier", Double(cf.MaxBytesForLevelMultiplier));
+        Option(text, "level_compaction_dynamic_level_bytes", Bool(cf.LevelCompactionDynamicLevelBytes));
+        Option(text, "target_file_size_base", Int(cf.TargetFileSizeBase));
+        Option(text, "target_file_size_multiplier", Int(cf.TargetFileSizeMultiplier));
+        Option(text, "max_compaction_bytes", Int(cf.MaxCompactionBytes));
+        Option(text, "soft_pending_compaction_bytes_limit", Int(cf.SoftPendingCompactionBytesLimit));
+        Option(text, "hard_pending_compaction_bytes_limit", Int(cf.HardPendingCompactionBytesLimit));
+        Option(text, "compaction_options_universal", UniversalOptions(cf.CompactionOptionsUniversal));
+    }
+
     private static void Option(StringBuilder text, string name, string value) =>
         text.Append("  ").Append(name).Append('=').Append(value).Append('\n');
 
     private static string Bool(bool value) => value ? "true" : "false";
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A double in the shortest text that reads back as the same value (RocksDB parses it with <c>std::stod</c>).</summary>
+    private static string Double(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

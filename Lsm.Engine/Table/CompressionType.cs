@@ -4,8 +4,9 @@ namespace Lsm.Engine;
 /// How a block's bytes are compressed, as RocksDB numbers it in each block trailer.
 /// </summary>
 /// <remarks>
-/// Written to disk: never renumber. This engine writes <see cref="None"/> and <see cref="Lz4"/>, and reads
-/// those plus <see cref="Snappy"/>; a block in any other compression is refused with a clear error.
+/// Written to disk: never renumber. This engine writes <see cref="None"/>, <see cref="Lz4"/> and <see cref="Zstd"/>,
+/// and reads those plus <see cref="Snappy"/> and <see cref="Lz4HC"/>; a block in any other compression is refused
+/// with a clear error.
 /// </remarks>
 public enum CompressionType : byte
 {
@@ -30,6 +31,6 @@ public enum CompressionType : byte
     /// <summary>Microsoft Xpress; not supported.</summary>
     Xpress = 0x6,
 
-    /// <summary>Zstandard; not supported.</summary>
+    /// <summary>Zstandard: one ZSTD frame, prefixed by the uncompressed size as a varint32 (no dictionary).</summary>
     Zstd = 0x7,
 }

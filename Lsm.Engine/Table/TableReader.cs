@@ -171,7 +171,8 @@ internal sealed class TableReader : IDisposable
 
         if (MetaBlocks.ContainsKey(TableFormat.CompressionDictBlockName))
         {
-            throw new NotSupportedException($"{_file.Name} uses a compression dictionary, which this engine does not read.");
+            throw new NotSupportedException(
+                $"{_file.Name} uses a compression dictionary ({TableFormat.CompressionDictBlockName}, written when RocksDB's compression_opts.max_dict_bytes > 0), which this engine does not read.");
         }
 
         LoadRangeTombstones();
@@ -357,7 +358,7 @@ internal sealed class TableReader : IDisposable
             // Decompress into this thread's scratch, then swap it into the buffer: the raw array becomes the
             // next scratch, so neither is copied nor allocated. Both come from ArrayPool.Shared.
             ReadOnlySpan<byte> compressed = raw.AsSpan(0, size);
-            length = BlockCompression.UncompressedLength(compression, compressed, _file.Name, offset, MaxUncompressedSize(size));
+            length = BlockCompression.UncompressedLength(compression, compressed, _file.Name, offset, BlockCompression.MaxUncompressedSize(compression, size));
             byte[] scratch = TakeScratch(length);
             BlockCompression.DecompressInto(compression, compressed, scratch.AsSpan(0, length), _file.Name, offset);
             PutScratch(buffer.Exchange(scratch));
@@ -384,7 +385,7 @@ internal sealed class TableReader : IDisposable
             return raw;
         }
 
-        return BlockCompression.Decompress(compression, raw.AsSpan(0, size), _file.Name, offset, MaxUncompressedSize(size));
+        return BlockCompression.Decompress(compression, raw.AsSpan(0, size), _file.Name, offset, BlockCompression.MaxUncompressedSize(compression, size));
     }
 
     private void CheckHandle(BlockHandle handle, long handleLocation)
@@ -422,9 +423,6 @@ internal sealed class TableReader : IDisposable
 
         return (CompressionType)type;
     }
-
-    /// <summary>The most a block of <paramref name="size"/> stored bytes may declare uncompressed (RocksDB's sanity bound).</summary>
-    private static int MaxUncompressedSize(int size) => (int)Math.Min(1L << 30, ((long)size * 256) + 1024);
 
     /// <summary>Takes this thread's decompression scratch, grown to at least <paramref name="length"/> bytes.</summary>
     /// <remarks>Taken, not borrowed: a nested or failed read simply finds none and rents another.</remarks>
