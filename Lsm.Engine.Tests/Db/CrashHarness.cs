@@ -194,9 +194,10 @@ internal sealed class CrashHarness
                 throw new CrashCheckException(Mismatch($"open after crash [{_openRecovery}]", _openLo, _openHi, recovered, before));
             }
         }
-        finally
+        catch
         {
             _opening = false;
+            throw;
         }
 
         // What this open recovered is the history from now on; it is as durable as a synced write. The model's start
@@ -214,6 +215,9 @@ internal sealed class CrashHarness
         _durable = k;
         lock (_imagesLock)
         {
+            // Under the lock that Capture holds from reading _opening to adding its image, so an image a background
+            // thread (a compaction the open started) takes as the open ends cannot miss its bounds.
+            _opening = false;
             foreach (CrashImage image in _images.Where(image => image.Lo < 0))
             {
                 image.Lo = _openImageFloor < 0 ? k : _openImageFloor;
@@ -290,13 +294,16 @@ internal sealed class CrashHarness
     /// </summary>
     public void Capture(string where, CrashMode? mode = null)
     {
-        CrashMode chosen;
-        int seed;
         lock (_imagesLock)
         {
-            chosen = mode ?? (CrashMode)(_captureRandom.Next(5) switch { < 2 => 0, < 4 => 1, _ => 2 });
-            seed = ++_imageSeed;
+            CaptureLocked(where, mode);
         }
+    }
+
+    private void CaptureLocked(string where, CrashMode? mode)
+    {
+        CrashMode chosen = mode ?? (CrashMode)(_captureRandom.Next(5) switch { < 2 => 0, < 4 => 1, _ => 2 });
+        int seed = ++_imageSeed;
 
         // An image taken during an open is opened as that open was, so both must recover the same state.
         bool opening = _opening;
@@ -316,11 +323,8 @@ internal sealed class CrashHarness
         });
         int hi = Volatile.Read(ref _issued);
         string category = opening ? where + " (open)" : where;
-        lock (_imagesLock)
-        {
-            _images.Add(new CrashImage(image, category, chosen, recovery, opening ? -1 : lo, opening ? -1 : hi));
-            Categories[category] = Categories.GetValueOrDefault(category) + 1;
-        }
+        _images.Add(new CrashImage(image, category, chosen, recovery, opening ? -1 : lo, opening ? -1 : hi));
+        Categories[category] = Categories.GetValueOrDefault(category) + 1;
     }
 
     /// <summary>A rule that takes an image on every call of <paramref name="operation"/> (any operation when null) that <paramref name="probability"/> selects.</summary>

@@ -115,7 +115,7 @@ public sealed class ModelProgram
         var text = new StringBuilder("\"");
         foreach (byte b in bytes)
         {
-            if (b is >= 0x20 and <= 0x7E and not (byte)'"' and not (byte)'\\')
+            if (b is >= 0x20 and <= 0x7E and not (byte)'"' and not (byte)'\\' and not (byte)';') // ';' splits a batch's entries
             {
                 text.Append((char)b);
             }

@@ -383,6 +383,13 @@ public sealed partial class LsmDb
     /// </remarks>
     private void DeleteObsoleteFilesLocked()
     {
+        if (_backgroundError is not null)
+        {
+            // A failed MANIFEST write may still have reached the disk: a file that is not live in memory may be live
+            // there. Delete nothing until the next open has read the MANIFEST back (as RocksDB stops purging).
+            return;
+        }
+
         IReadOnlyList<string> deleted;
         try
         {

@@ -255,9 +255,25 @@ public sealed partial class LsmDb
                         }
                     }
                 }
-                else if (FindFile(comparator, files, key) is FileMetadata file)
+                else
                 {
-                    SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state);
+                    // Files of a sorted level are disjoint in internal-key order, but one user key's versions may
+                    // continue into the next file (RocksDB allows it; an L0 trivial move can make it): go on while
+                    // the key is a file's largest user key.
+                    for (int i = FindFile(comparator, files, key); i < files.Count && !state.Done; i++)
+                    {
+                        FileMetadata file = files[i];
+                        if (comparator.Compare(file.SmallestUserKey, key) > 0)
+                        {
+                            break;
+                        }
+
+                        SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state);
+                        if (comparator.Compare(key, file.LargestUserKey) < 0)
+                        {
+                            break;
+                        }
+                    }
                 }
             }
 
@@ -268,8 +284,8 @@ public sealed partial class LsmDb
     private static bool InRange(KeyComparator comparator, FileMetadata file, ReadOnlySpan<byte> key) =>
         comparator.Compare(key, file.SmallestUserKey) >= 0 && comparator.Compare(key, file.LargestUserKey) <= 0;
 
-    /// <summary>The file of a sorted level whose range may hold <paramref name="key"/>, or null.</summary>
-    private static FileMetadata? FindFile(KeyComparator comparator, IReadOnlyList<FileMetadata> files, ReadOnlySpan<byte> key)
+    /// <summary>The index of the first file of a sorted level whose largest user key is at or after <paramref name="key"/>.</summary>
+    private static int FindFile(KeyComparator comparator, IReadOnlyList<FileMetadata> files, ReadOnlySpan<byte> key)
     {
         int lo = 0;
         int hi = files.Count;
@@ -286,7 +302,7 @@ public sealed partial class LsmDb
             }
         }
 
-        return lo < files.Count && comparator.Compare(files[lo].SmallestUserKey, key) <= 0 ? files[lo] : null;
+        return lo;
     }
 
     private static void SearchMemTable(MemTable mem, ulong snapshot, ref LookupState state)
