@@ -59,7 +59,9 @@ public sealed class LsmDbBasicTests
     public void Flush_ThenReadsComeFromTables_AndIteratorsMergeEverything()
     {
         var fs = new InMemoryFileSystem();
-        using var db = LsmDb.Open("/db", Options(fs, writeBuffer: 64 * 1024));
+        DbOptions options = Options(fs, writeBuffer: 64 * 1024);
+        options = options with { DefaultColumnFamilyOptions = options.DefaultColumnFamilyOptions with { DisableAutoCompactions = true } }; // level 0 piles up
+        using var db = LsmDb.Open("/db", options);
         var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var random = new Random(3);
         for (int i = 0; i < 5000; i++)

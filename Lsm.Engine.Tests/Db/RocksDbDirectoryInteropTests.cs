@@ -777,6 +777,35 @@ public sealed class RocksDbDirectoryInteropTests
     }
 
     [Fact]
+    public void LsmDbDirectory_AfterCompactions_OpensInRocksDb_WithEverything()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("db");
+        var model = new Model();
+        var random = new Random(23);
+        using (var db = LsmDb.Open(path, LsmOptions()))
+        {
+            WriteWithLsmDb(db, model, random);
+            foreach (string family in Families)
+            {
+                db.CompactRange(db.GetColumnFamily(family));
+            }
+
+            ApplyLsm(db, model, Workload(random, 100, "o6-")); // above the compacted levels, in the WAL
+            Assert.Equal("0", db.GetProperty("rocksdb.num-files-at-level0"));
+            AssertLsmMatches(db, model, "LsmDb after compactions");
+        }
+
+        (RocksDb rocks, Dictionary<string, RocksCfHandle> handles) = OpenRocks(path, create: false);
+        using (rocks)
+        {
+            Assert.Contains(RocksLiveFiles(rocks), f => f.Level == 6);
+            AssertRocksMatches(rocks, handles, model, "RocksDB opening LsmDb's compacted directory");
+            VerifyChecksum(rocks, "RocksDB opening LsmDb's compacted directory");
+        }
+    }
+
+    [Fact]
     public void LsmDbDirectory_CopiedWhileOpen_OpensInRocksDb_WithEverySyncedWrite()
     {
         using var dir = new TempDirectory();
