@@ -42,6 +42,13 @@ public static class RocksDbOracle
         var options = new ColumnFamilyOptions().SetBlockBasedTableFactory(table).SetCompression(compression);
         using var writer = new RocksDbSharp.SstFileWriter(null, options);
         writer.Open(path);
+        Add(writer, entries);
+        writer.Finish();
+    }
+
+    /// <summary>Adds <paramref name="entries"/> (values, merge operands, deletions) to RocksDB's SstFileWriter, in order.</summary>
+    public static void Add(RocksDbSharp.SstFileWriter writer, IEnumerable<TestEntry> entries)
+    {
         foreach (TestEntry e in entries)
         {
             switch (e.Kind)
@@ -59,8 +66,6 @@ public static class RocksDbOracle
                     throw new ArgumentException("Unsupported kind " + e.Kind);
             }
         }
-
-        writer.Finish();
     }
 
     /// <summary>

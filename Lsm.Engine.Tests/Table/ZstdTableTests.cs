@@ -278,22 +278,7 @@ public sealed class ZstdTableTests
         using (var writer = new RocksDbSharp.SstFileWriter(null, options))
         {
             writer.Open(path);
-            foreach (TestEntry e in entries)
-            {
-                switch (e.Kind)
-                {
-                    case ValueKind.Value:
-                        writer.Put(e.Key, e.Value);
-                        break;
-                    case ValueKind.Merge:
-                        writer.Merge(e.Key, e.Value);
-                        break;
-                    default:
-                        writer.Delete(e.Key);
-                        break;
-                }
-            }
-
+            RocksDbOracle.Add(writer, entries);
             writer.Finish();
         }
 

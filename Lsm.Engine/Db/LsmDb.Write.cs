@@ -63,26 +63,7 @@ public sealed partial class LsmDb
     /// <param name="value">The value.</param>
     /// <param name="options">Write options; default when null.</param>
     public void Put(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
-    {
-        WriteBatch batch = RentSingleBatch();
-        try
-        {
-            if (columnFamily is null)
-            {
-                batch.Put(key, value);
-            }
-            else
-            {
-                batch.Put(columnFamily, key, value);
-            }
-
-            Write(batch, options);
-        }
-        finally
-        {
-            ReturnSingleBatch(batch);
-        }
-    }
+        => WriteSingle(SingleWrite.Put, columnFamily, key, value, options);
 
     /// <summary>Deletes <paramref name="key"/> from the default column family (a no-op if absent).</summary>
     /// <param name="key">The key.</param>
@@ -93,26 +74,7 @@ public sealed partial class LsmDb
     /// <param name="key">The key.</param>
     /// <param name="options">Write options; default when null.</param>
     public void Delete(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, WriteOptions? options = null)
-    {
-        WriteBatch batch = RentSingleBatch();
-        try
-        {
-            if (columnFamily is null)
-            {
-                batch.Delete(key);
-            }
-            else
-            {
-                batch.Delete(columnFamily, key);
-            }
-
-            Write(batch, options);
-        }
-        finally
-        {
-            ReturnSingleBatch(batch);
-        }
-    }
+        => WriteSingle(SingleWrite.Delete, columnFamily, key, default, options);
 
     /// <summary>Deletes every key in [<paramref name="begin"/>, <paramref name="end"/>) from the default column family.</summary>
     /// <param name="begin">The first key deleted.</param>
@@ -130,26 +92,7 @@ public sealed partial class LsmDb
     /// <param name="options">Write options; default when null.</param>
     /// <exception cref="ArgumentException"><paramref name="end"/> comes before <paramref name="begin"/> in the family's order, or a bound is too long.</exception>
     public void DeleteRange(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end, WriteOptions? options = null)
-    {
-        WriteBatch batch = RentSingleBatch();
-        try
-        {
-            if (columnFamily is null)
-            {
-                batch.DeleteRange(begin, end);
-            }
-            else
-            {
-                batch.DeleteRange(columnFamily, begin, end);
-            }
-
-            Write(batch, options);
-        }
-        finally
-        {
-            ReturnSingleBatch(batch);
-        }
-    }
+        => WriteSingle(SingleWrite.DeleteRange, columnFamily, begin, end, options);
 
     /// <summary>Records a merge operand for <paramref name="key"/> in the default column family (needs a merge operator).</summary>
     /// <param name="key">The key.</param>
@@ -162,26 +105,7 @@ public sealed partial class LsmDb
     /// <param name="operand">The operand.</param>
     /// <param name="options">Write options; default when null.</param>
     public void Merge(ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand, WriteOptions? options = null)
-    {
-        WriteBatch batch = RentSingleBatch();
-        try
-        {
-            if (columnFamily is null)
-            {
-                batch.Merge(key, operand);
-            }
-            else
-            {
-                batch.Merge(columnFamily, key, operand);
-            }
-
-            Write(batch, options);
-        }
-        finally
-        {
-            ReturnSingleBatch(batch);
-        }
-    }
+        => WriteSingle(SingleWrite.Merge, columnFamily, key, operand, options);
 
     /// <summary>
     /// Applies a batch atomically (across column families too): after a crash either all of it or none of it
@@ -233,6 +157,56 @@ public sealed partial class LsmDb
         if (writer.Error is not null)
         {
             throw Rethrow(writer.Error);
+        }
+    }
+
+    private enum SingleWrite
+    {
+        Put,
+        Delete,
+        Merge,
+        DeleteRange,
+    }
+
+    /// <summary>One update through the thread's reusable batch (no allocation): <paramref name="value"/> is the value, operand or range end.</summary>
+    private void WriteSingle(SingleWrite kind, ColumnFamilyHandle? columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options)
+    {
+        WriteBatch batch = RentSingleBatch();
+        try
+        {
+            switch (kind)
+            {
+                case SingleWrite.Put when columnFamily is null:
+                    batch.Put(key, value);
+                    break;
+                case SingleWrite.Put:
+                    batch.Put(columnFamily, key, value);
+                    break;
+                case SingleWrite.Delete when columnFamily is null:
+                    batch.Delete(key);
+                    break;
+                case SingleWrite.Delete:
+                    batch.Delete(columnFamily, key);
+                    break;
+                case SingleWrite.Merge when columnFamily is null:
+                    batch.Merge(key, value);
+                    break;
+                case SingleWrite.Merge:
+                    batch.Merge(columnFamily, key, value);
+                    break;
+                case SingleWrite.DeleteRange when columnFamily is null:
+                    batch.DeleteRange(key, value);
+                    break;
+                default:
+                    batch.DeleteRange(columnFamily!, key, value);
+                    break;
+            }
+
+            Write(batch, options);
+        }
+        finally
+        {
+            ReturnSingleBatch(batch);
         }
     }
 
