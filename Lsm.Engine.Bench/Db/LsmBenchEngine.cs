@@ -9,12 +9,14 @@ internal sealed class LsmBenchEngine : IBenchEngine
     private readonly DbOptions _options;
     private readonly DbOptions _freshOptions;
     private readonly bool _usePut;
+    private readonly bool _compacting;
     private LsmDb? _db;
 
     public LsmBenchEngine(string path, DbBenchOptions options)
     {
         _path = path;
         _usePut = options.WriteApi == WriteApi.Put;
+        _compacting = options.Compaction != BenchCompaction.None;
         _options = new DbOptions
         {
             CreateIfMissing = true,
@@ -22,6 +24,8 @@ internal sealed class LsmBenchEngine : IBenchEngine
             {
                 WriteBufferSize = options.WriteBufferMb * 1024L * 1024,
                 MaxWriteBufferNumber = 2,
+                CompactionStyle = options.Compaction == BenchCompaction.Universal ? CompactionStyle.Universal : CompactionStyle.Level,
+                DisableAutoCompactions = options.Compaction == BenchCompaction.None,
                 Table = new TableOptions
                 {
                     BlockSize = 4096,
@@ -63,7 +67,9 @@ internal sealed class LsmBenchEngine : IBenchEngine
     public bool WaitForBackgroundWork(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (Property("rocksdb.num-immutable-mem-table") + Property("rocksdb.num-running-flushes") > 0)
+        // With automatic compaction off, compaction-pending stays 1 once level 0 passes its trigger: ignore it then.
+        while (Property("rocksdb.num-immutable-mem-table") + Property("rocksdb.num-running-flushes")
+            + Property("rocksdb.num-running-compactions") + (_compacting ? Property("rocksdb.compaction-pending") : 0) > 0)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -74,6 +80,14 @@ internal sealed class LsmBenchEngine : IBenchEngine
         }
 
         return true;
+    }
+
+    public EngineCounters Counters()
+    {
+        DatabaseStatistics s = Db.GetStatistics();
+        return new EngineCounters(
+            s.UserBytesWritten, s.BytesFlushed, s.CompactionBytesWritten, s.WalBytesWritten, (long)s.StallTime.TotalMicroseconds,
+            s.Gets, s.TablesProbed, s.SstBytes, s.LiveDataBytes);
     }
 
     public EngineState State()
