@@ -136,10 +136,33 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
 
     public bool WaitForBackgroundWork(TimeSpan timeout)
     {
+        if (_settings.Compaction != BenchCompaction.None)
+        {
+            // RocksDB's WaitForCompact: compaction-pending can stay 1 while the picker has nothing to do (universal
+            // below its size ratio), so polling it would wait for ever.
+            IntPtr options = Native.Instance.rocksdb_wait_for_compact_options_create();
+            try
+            {
+                Native.Instance.rocksdb_wait_for_compact_options_set_timeout(options, (ulong)timeout.TotalMicroseconds);
+                Native.Instance.rocksdb_wait_for_compact(Db.Handle, options, out IntPtr error);
+                if (error != IntPtr.Zero)
+                {
+                    Native.Instance.rocksdb_free(error);
+                    return false; // timed out
+                }
+
+                return true;
+            }
+            finally
+            {
+                Native.Instance.rocksdb_wait_for_compact_options_destroy(options);
+            }
+        }
+
         var deadline = DateTime.UtcNow + timeout;
         // With automatic compaction off, compaction-pending can stay 1 for ever (level 0 over its trigger): ignore it then.
         while (Property("rocksdb.num-immutable-mem-table") + Property("rocksdb.num-running-flushes")
-            + Property("rocksdb.num-running-compactions") + (_settings.Compaction != BenchCompaction.None ? Property("rocksdb.compaction-pending") : 0) > 0)
+            + Property("rocksdb.num-running-compactions") > 0)
         {
             if (DateTime.UtcNow > deadline)
             {
