@@ -34,7 +34,7 @@ internal static class DbBenchJson
         json.WriteString("writeApi", o.WriteApi.ToString().ToLowerInvariant());
         json.WriteNumber("seekNexts", o.SeekNexts);
         json.WriteNumber("rocksDbBlockCacheMb", o.RocksDbBlockCacheMb);
-        json.WriteBoolean("rocksDbCompaction", o.RocksDbCompaction);
+        json.WriteString("compaction", o.Compaction.ToString().ToLowerInvariant());
         json.WriteBoolean("scaling", o.Scaling);
         if (o.Scaling)
         {
@@ -54,6 +54,15 @@ internal static class DbBenchJson
             json.WriteBoolean("sync", r.Sync);
             json.WriteNumber("ops", r.Ops);
             json.WriteNumber("seconds", Math.Round(r.Seconds, 6));
+            if (r.Amplification is Amplification a)
+            {
+                json.WriteNumber("stallSeconds", Math.Round(a.StallSeconds, 6));
+                WriteFigure(json, "writeAmplification", a.WriteAmplification);
+                WriteFigure(json, "writeAmplificationWithWal", a.WriteAmplificationWithWal);
+                WriteFigure(json, "spaceAmplification", a.SpaceAmplification);
+                WriteFigure(json, "readAmplification", a.ReadAmplification);
+            }
+
             json.WriteNumber("opsPerSec", Math.Round(r.OpsPerSecond, 1));
             json.WriteNumber("mbPerSec", Math.Round(r.MegabytesPerSecond, 2));
             json.WriteNumber("p50Us", Math.Round(r.P50Micros, 3));
@@ -106,5 +115,18 @@ internal static class DbBenchJson
 
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    /// <summary>A figure, or null when there was nothing to measure.</summary>
+    private static void WriteFigure(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsNaN(value))
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteNumber(name, Math.Round(value, 4));
+        }
     }
 }

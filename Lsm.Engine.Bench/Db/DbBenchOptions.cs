@@ -23,6 +23,19 @@ internal enum EngineChoice
     Auto,
 }
 
+/// <summary>The compaction both engines run.</summary>
+internal enum BenchCompaction
+{
+    /// <summary>Leveled compaction, each engine's defaults (L0 trigger 4, 256 MiB base, x10, dynamic level bytes).</summary>
+    Leveled,
+
+    /// <summary>Universal compaction, each engine's defaults (size ratio 1, min merge width 2, 200% size amplification).</summary>
+    Universal,
+
+    /// <summary>Automatic compaction off: level 0 grows without bound.</summary>
+    None,
+}
+
 /// <summary>The options of the <c>db</c> command, parsed from db_bench-style arguments.</summary>
 internal sealed record DbBenchOptions
 {
@@ -31,7 +44,7 @@ internal sealed record DbBenchOptions
     public const string Usage = """
         usage: db [--benchmarks LIST] [--num N] [--reads N] [--value-size B] [--threads T] [--write-buffer-mb M]
                   [--sync] [--db DIR] [--json FILE] [--engine lsm|rocksdb|both|auto] [--write-api batch|put]
-                  [--seek-nexts K] [--rocksdb-block-cache-mb M] [--rocksdb-compaction] [--no-warmup] [--seed S]
+                  [--seek-nexts K] [--rocksdb-block-cache-mb M] [--compaction leveled|universal|none] [--no-warmup] [--seed S]
                db --scaling [--num N] [--sync-num N] [--scaling-threads 1,2,4] [--engine ...] [--json FILE] ...
 
           db_bench-style workloads on a whole database: 16-byte keys, values of --value-size bytes (default 100) that
@@ -56,8 +69,11 @@ internal sealed record DbBenchOptions
           --write-api    batch (default: reused one-entry WriteBatch, like db_bench) or put (the engine's Put)
           --db DIR       keep databases in DIR/lsm and DIR/rocksdb (default: a temporary directory, deleted after)
           --json FILE    also write every result as JSON
-          --rocksdb-block-cache-mb M, --rocksdb-compaction
-                         RocksDB block cache (default 0: none, like ours) and automatic compaction (default off, like ours)
+          --rocksdb-block-cache-mb M
+                         RocksDB block cache (default 0: none, like ours)
+          --compaction   both engines' compaction style: leveled (default), universal, or none (automatic compaction off);
+                         after each workload the engines finish their background work and report stall time and write,
+                         space and read amplification (RocksDB's from its statistics: collecting them costs it a little)
           --no-warmup    skip the unreported warm-up round (JIT) before each engine
           --scaling      writer scaling instead: fillrandom with 1, 2 and 4 writer threads, without sync (--num ops,
                          default 200,000) and with sync (--sync-num ops, default 5,000), fresh database each time
@@ -91,7 +107,7 @@ internal sealed record DbBenchOptions
 
     public int RocksDbBlockCacheMb { get; init; }
 
-    public bool RocksDbCompaction { get; init; }
+    public BenchCompaction Compaction { get; init; } = BenchCompaction.Leveled;
 
     public bool Warmup { get; init; } = true;
 
@@ -208,8 +224,18 @@ internal sealed record DbBenchOptions
                     case "--rocksdb-block-cache-mb":
                         o = o with { RocksDbBlockCacheMb = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
                         break;
-                    case "--rocksdb-compaction":
-                        o = o with { RocksDbCompaction = true };
+                    case "--compaction":
+                        string style = Value(args, ref i);
+                        o = o with
+                        {
+                            Compaction = style switch
+                            {
+                                "leveled" or "level" => BenchCompaction.Leveled,
+                                "universal" => BenchCompaction.Universal,
+                                "none" => BenchCompaction.None,
+                                _ => throw new FormatException($"--compaction must be leveled, universal or none, not '{style}'"),
+                            },
+                        };
                         break;
                     case "--no-warmup":
                         o = o with { Warmup = false };

@@ -21,8 +21,11 @@ internal interface IBenchEngine : IDisposable
     /// <summary>Flushes every memtable to tables, closes the database and opens it again, so reads come from tables only.</summary>
     void Reopen();
 
-    /// <summary>Waits until no flush (or compaction) is pending or running, up to <paramref name="timeout"/>; false on timeout.</summary>
+    /// <summary>Waits until no flush or compaction is pending or running, up to <paramref name="timeout"/>; false on timeout.</summary>
     bool WaitForBackgroundWork(TimeSpan timeout);
+
+    /// <summary>The cumulative counters behind stall time and write, space and read amplification.</summary>
+    EngineCounters Counters();
 
     /// <summary>Tables and memtables as the engine's properties report them.</summary>
     EngineState State();

@@ -12,9 +12,9 @@ using RocksWriteOptions = RocksDbSharp.WriteOptions;
 /// <summary>
 /// Native RocksDB through its .NET binding (RocksDbSharp), set up as much like <see cref="LsmBenchEngine"/> as
 /// the engines allow: same write buffer size and count, 4 KiB blocks, full Bloom filter of 10 bits/key, LZ4,
-/// XXH3 checksums, format version 6, WAL on (synced only when asked). By default automatic compaction is off
-/// and there is no block cache, because our engine has neither (<c>--rocksdb-compaction</c>,
-/// <c>--rocksdb-block-cache-mb</c> turn them on). The hot paths call the C API directly (pinned gets,
+/// XXH3 checksums, format version 6, WAL on (synced only when asked), the compaction style of <c>--compaction</c>
+/// with RocksDB's defaults (ours has the same), statistics on. By default there is no block cache, because our
+/// engine has none (<c>--rocksdb-block-cache-mb</c> adds one). The hot paths call the C API directly (pinned gets,
 /// raw iterators) so the binding adds no managed allocation per operation.
 /// </summary>
 internal sealed class RocksDbBenchEngine : IBenchEngine
@@ -53,7 +53,9 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
             .SetMaxWriteBufferNumber(2)
             .SetCompression(Compression.Lz4)
             .SetBlockBasedTableFactory(_table)
-            .SetDisableAutoCompactions(settings.RocksDbCompaction ? 0 : 1);
+            .SetDisableAutoCompactions(settings.Compaction == BenchCompaction.None ? 1 : 0)
+            .SetCompactionStyle(settings.Compaction == BenchCompaction.Universal ? RocksDbSharp.Compaction.Universal : RocksDbSharp.Compaction.Level);
+        _options.EnableStatistics(); // the tickers behind the amplification figures
     }
 
     public string Name => "rocksdb";
@@ -134,10 +136,33 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
 
     public bool WaitForBackgroundWork(TimeSpan timeout)
     {
+        if (_settings.Compaction != BenchCompaction.None)
+        {
+            // RocksDB's WaitForCompact: compaction-pending can stay 1 while the picker has nothing to do (universal
+            // below its size ratio), so polling it would wait for ever.
+            IntPtr options = Native.Instance.rocksdb_wait_for_compact_options_create();
+            try
+            {
+                Native.Instance.rocksdb_wait_for_compact_options_set_timeout(options, (ulong)timeout.TotalMicroseconds);
+                Native.Instance.rocksdb_wait_for_compact(Db.Handle, options, out IntPtr error);
+                if (error != IntPtr.Zero)
+                {
+                    Native.Instance.rocksdb_free(error);
+                    return false; // timed out
+                }
+
+                return true;
+            }
+            finally
+            {
+                Native.Instance.rocksdb_wait_for_compact_options_destroy(options);
+            }
+        }
+
         var deadline = DateTime.UtcNow + timeout;
         // With automatic compaction off, compaction-pending can stay 1 for ever (level 0 over its trigger): ignore it then.
         while (Property("rocksdb.num-immutable-mem-table") + Property("rocksdb.num-running-flushes")
-            + Property("rocksdb.num-running-compactions") + (_settings.RocksDbCompaction ? Property("rocksdb.compaction-pending") : 0) > 0)
+            + Property("rocksdb.num-running-compactions") > 0)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -148,6 +173,40 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
         }
 
         return true;
+    }
+
+    public EngineCounters Counters()
+    {
+        Dictionary<string, long> tickers = Tickers(_options.GetStatisticsString());
+        long Ticker(string name) => tickers.GetValueOrDefault(name);
+        return new EngineCounters(
+            Ticker("rocksdb.bytes.written"),
+            Ticker("rocksdb.flush.write.bytes"),
+            Ticker("rocksdb.compact.write.bytes"),
+            Ticker("rocksdb.wal.bytes"),
+            Ticker("rocksdb.stall.micros"),
+            Ticker("rocksdb.number.keys.read"),
+            // Every table whose range holds the key has its full filter probed: ruled out (useful) or not (positive).
+            Ticker("rocksdb.bloom.filter.useful") + Ticker("rocksdb.bloom.filter.full.positive"),
+            Property("rocksdb.live-sst-files-size"),
+            Property("rocksdb.estimate-live-data-size"));
+    }
+
+    /// <summary>The tickers of RocksDB's statistics text: lines <c>rocksdb.name COUNT : n</c>.</summary>
+    internal static Dictionary<string, long> Tickers(string? text)
+    {
+        var tickers = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (string line in (text ?? "").Split('\n'))
+        {
+            string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 4 && parts[1] == "COUNT" && parts[2] == ":"
+                && long.TryParse(parts[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out long count))
+            {
+                tickers[parts[0]] = count;
+            }
+        }
+
+        return tickers;
     }
 
     public EngineState State()

@@ -28,6 +28,9 @@ internal sealed record WorkloadResult
 
     public required double Seconds { get; init; }
 
+    /// <summary>Stall time and amplification, measured once the workload's background work finished; null when not measured.</summary>
+    public Amplification? Amplification { get; init; }
+
     public double OpsPerSecond => Ops / Seconds;
 
     /// <summary>Key and value bytes written or read per second, in MB (10^6).</summary>

@@ -202,7 +202,19 @@ public sealed class DbCommandTests
         Assert.Matches(@"rocksdb\.total-sst-files-size\s+[1-9]\d*\n", o);
         Assert.Matches(@"rocksdb\.background-errors\s+0\n", o);
         Assert.Matches(@"lsm\.wal-recovery-dropped-records\s+0\n", o);
+        Assert.Matches(@"lsm\.stall-micros\s+0\n", o);
+
+        // The compaction-stats table per family, and the amplification figures (one sorted run: space amplification 1).
+        Assert.Contains("** DB Stats **", o, StringComparison.Ordinal);
+        Assert.Contains("** Compaction Stats [default] **", o, StringComparison.Ordinal);
+        Assert.Contains("** Compaction Stats [users] **", o, StringComparison.Ordinal);
+        Assert.Matches(@"\n  L0      1/0  +\d+\.\d\d KB ", o);
+        Assert.Matches(@"\n Sum      1/0  ", o);
+        Assert.Contains("Space amplification: 1.00 (SST ", o, StringComparison.Ordinal);
+        Assert.Contains("Write amplification: ", o, StringComparison.Ordinal);
+        Assert.Contains("Read amplification: ", o, StringComparison.Ordinal);
         Ok(one);
+        Assert.DoesNotContain("** Compaction Stats [default] **", one.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("column family 0 'default'", one.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"column family 1 'users'\n  rocksdb\.estimate-num-keys\s+1\n", one.Stdout);
     }

@@ -94,6 +94,9 @@ internal sealed class LevelCompactionStats
 
     public long BytesWritten { get; set; }
 
+    /// <summary>Bytes of the files trivial moves brought into this level without rewriting them.</summary>
+    public long BytesMoved { get; set; }
+
     public long RecordsIn { get; set; }
 
     public long RecordsDropped { get; set; }

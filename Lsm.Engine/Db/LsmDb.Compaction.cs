@@ -311,6 +311,11 @@ public sealed partial class LsmDb
         if (stats is null)
         {
             level.TrivialMoves++;
+            foreach (CompactionInputLevel input in plan.Inputs)
+            {
+                level.BytesMoved += (long)input.TotalSize;
+            }
+
             return;
         }
 

@@ -240,6 +240,8 @@ public sealed partial class LsmDb
             }
 
             KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
+            int probed = 0;
+            int read = 0;
             for (int level = 0; level < view.Version.NumLevels && !state.Done; level++)
             {
                 IReadOnlyList<FileMetadata> files = view.Version.Files(level);
@@ -251,7 +253,8 @@ public sealed partial class LsmDb
 
                         if (InRange(comparator, file, key))
                         {
-                            SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state);
+                            probed++;
+                            read += SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state) ? 1 : 0;
                         }
                     }
                 }
@@ -268,7 +271,8 @@ public sealed partial class LsmDb
                             break;
                         }
 
-                        SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state);
+                        probed++;
+                        read += SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state) ? 1 : 0;
                         if (comparator.Compare(key, file.LargestUserKey) < 0)
                         {
                             break;
@@ -277,6 +281,7 @@ public sealed partial class LsmDb
                 }
             }
 
+            _counters.RecordGet(probed, read);
             return state.Finish(ref result, out valueLength);
         }
     }
@@ -331,7 +336,8 @@ public sealed partial class LsmDb
         }
     }
 
-    private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state)
+    /// <summary>Looks the key up in one table; returns false when its filter ruled the key out without a block read.</summary>
+    private static bool SearchTable(TableReader table, ulong snapshot, ref LookupState state)
     {
         if (table.RangeTombstones.Count > 0)
         {
@@ -341,7 +347,7 @@ public sealed partial class LsmDb
         bool mayMatch = table.KeyMayMatch(state.Key);
         if (!mayMatch && table.RangeTombstones.Count == 0)
         {
-            return; // the filter rules the key out: no block read
+            return false; // the filter rules the key out: no block read
         }
 
         // The probe's spans are copied out by state.Add before the probe moves or goes back to the thread.
@@ -364,6 +370,7 @@ public sealed partial class LsmDb
         }
 
         TableIterator.ReturnProbe(probe);
+        return true;
     }
 
     /// <summary>The newest range tombstone of the table visible at <paramref name="snapshot"/> that covers <paramref name="userKey"/>; 0 when none.</summary>

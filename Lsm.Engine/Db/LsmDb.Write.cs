@@ -336,6 +336,7 @@ public sealed partial class LsmDb
             if (error is null)
             {
                 _versions.SetLastSequence(lastSequence); // publishes the group to readers
+                _counters.RecordWriteGroup(group.Count, (long)(lastSequence - firstSequence + 1), _lastGroupBytes, wal is null ? 0 : toLog.DataSize);
             }
             else
             {
