@@ -33,8 +33,11 @@ public sealed class DbCompactionTests
     private static long Property(LsmDb db, string name) => long.Parse(db.GetProperty(name)!, CultureInfo.InvariantCulture);
 
     /// <summary>Waits until no compaction is due or running, failing after a minute.</summary>
-    private static void WaitForCompactions(LsmDb db) =>
+    private static void WaitForCompactions(LsmDb db)
+    {
         Assert.True(Task.Run(db.WaitForCompactions).Wait(TimeSpan.FromSeconds(60)), "compactions did not settle within a minute");
+        Assert.Empty(db.CheckInvariants());
+    }
 
     private static SortedDictionary<string, string> Scan(LsmDb db, ReadOptions? options = null)
     {
@@ -151,5 +154,18 @@ public sealed class DbCompactionTests
         long empty = Property(db, "rocksdb.total-sst-files-size");
         Assert.True(empty < full / 20, $"{empty} bytes left of {full}");
         Assert.Empty(Scan(db));
+    }
+
+    [Fact]
+    public void CheckInvariants_ReportsAMissingTable()
+    {
+        var fs = new InMemoryFileSystem();
+        using var db = LsmDb.Open("/db", Options(fs, CompactionStyle.Universal, autoCompactions: false));
+        WriteRounds(db, new SortedDictionary<string, string>(StringComparer.Ordinal), new Random(5), 2000);
+        db.Flush();
+        Assert.Empty(db.CheckInvariants());
+        string table = fs.ListFiles("/db").First(n => n.EndsWith(".sst", StringComparison.Ordinal));
+        fs.Delete("/db/" + table);
+        Assert.Contains(db.CheckInvariants(), p => p.Contains(table, StringComparison.Ordinal) && p.Contains("missing", StringComparison.Ordinal));
     }
 }

@@ -150,6 +150,11 @@ public sealed class ModelTests
                     break;
                 case CompactOp c:
                     _db.CompactRange(_handles[c.ColumnFamily]);
+                    if (_db.CheckInvariants() is [string first, ..])
+                    {
+                        throw new InvalidOperationException("after the compaction: " + first);
+                    }
+
                     break;
                 case ReopenOp:
                     ReleaseSnapshots();

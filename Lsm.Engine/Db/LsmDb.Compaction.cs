@@ -153,6 +153,73 @@ public sealed partial class LsmDb
         }
     }
 
+    /// <summary>
+    /// The broken invariants of every family's current version, for tests (empty when all hold): every table file
+    /// exists; under universal compaction the sorted runs (each L0 file, then each non-empty level) are in age order,
+    /// no run holding an entry newer than a run above it. (Sorted, disjoint levels are checked whenever a version is
+    /// built.)
+    /// </summary>
+    internal List<string> CheckInvariants()
+    {
+        var problems = new List<string>();
+        lock (_mutex)
+        {
+            foreach (ColumnFamilyData cf in _columnFamilies.Values)
+            {
+                Version version = cf.State.Current;
+                foreach ((int level, FileMetadata file) in version.AllFiles())
+                {
+                    if (!_fs.FileExists(FilePath(DbFileName.Table(file.FileNumber))))
+                    {
+                        problems.Add($"{cf.Handle.Name}: L{level} table {DbFileName.Table(file.FileNumber)} is missing");
+                    }
+                }
+
+                if (cf.Options.CompactionStyle != CompactionStyle.Universal)
+                {
+                    continue;
+                }
+
+                ulong? newerSmallest = null;
+                string newerName = "";
+                foreach ((string name, ulong smallest, ulong largest) in SortedRuns(version))
+                {
+                    if (newerSmallest is ulong bound && largest > bound)
+                    {
+                        problems.Add($"{cf.Handle.Name}: run {name} holds sequence {largest}, newer than sequence {bound} in a run above it ({newerName})");
+                    }
+
+                    // A bottommost compaction zeroes the sequences every snapshot sees, so a run holding 0 says nothing
+                    // about its age: only non-zero smallest sequences bound the runs below.
+                    if (smallest > 0 && (newerSmallest is not ulong b || smallest < b))
+                    {
+                        newerSmallest = smallest;
+                        newerName = name;
+                    }
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    private static IEnumerable<(string Name, ulong Smallest, ulong Largest)> SortedRuns(Version version)
+    {
+        foreach (FileMetadata file in version.Files(0))
+        {
+            yield return ($"L0 #{file.FileNumber}", file.SmallestSequence, file.LargestSequence);
+        }
+
+        for (int level = 1; level < version.NumLevels; level++)
+        {
+            IReadOnlyList<FileMetadata> files = version.Files(level);
+            if (files.Count > 0)
+            {
+                yield return ($"L{level}", files.Min(f => f.SmallestSequence), files.Max(f => f.LargestSequence));
+            }
+        }
+    }
+
     private void CompactionLoop()
     {
         while (true)
