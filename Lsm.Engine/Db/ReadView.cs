@@ -8,11 +8,13 @@ namespace Lsm.Engine.Db;
 /// What one read sees of a column family: the active memtable, the immutable ones (newest first) and the
 /// current version, each referenced so that a concurrent flush or compaction cannot free them under the read.
 /// </summary>
-/// <remarks>Taken under the database mutex; used and disposed outside it. Not thread-safe.</remarks>
-internal sealed class ReadView : IDisposable
+/// <remarks>
+/// Taken under the database mutex; used and disposed outside it. A struct, so a point lookup allocates nothing
+/// for it (the immutable memtable array only while some exist). REQUIRES: disposed exactly once, by its one
+/// owner (copies share the references).
+/// </remarks>
+internal readonly struct ReadView : IDisposable
 {
-    private bool _disposed;
-
     public ReadView(ColumnFamilyData cf)
     {
         ColumnFamily = cf;
@@ -41,12 +43,6 @@ internal sealed class ReadView : IDisposable
 
     public void Dispose()
     {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
         Mem.Unref();
         foreach (MemTable m in Imm)
         {
