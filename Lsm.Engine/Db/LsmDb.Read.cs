@@ -336,57 +336,36 @@ public sealed partial class LsmDb
         }
     }
 
-    /// <summary>Looks the key up in one table; returns false when its filter ruled the key out without a block read.</summary>
+    /// <summary>
+    /// Looks the key up in one table; returns false when its filter ruled the key out without a block read. The
+    /// table's range tombstones join the lookup's cover, which turns every older entry into a deletion.
+    /// </summary>
     private static bool SearchTable(TableReader table, ulong snapshot, ref LookupState state)
     {
         if (table.RangeTombstones.Count > 0)
         {
-            state.CoverWith(MaxCoveringSequence(table, state.Key, snapshot));
+            state.CoverWith(table.MaxCoveringTombstoneSequence(state.Key, snapshot));
         }
 
-        bool mayMatch = table.KeyMayMatch(state.Key);
-        if (!mayMatch && table.RangeTombstones.Count == 0)
+        if (!table.KeyMayMatch(state.Key))
         {
             return false; // the filter rules the key out: no block read
         }
 
         // The probe's spans are copied out by state.Add before the probe moves or goes back to the thread.
         TableIterator probe = TableIterator.RentProbe(table);
-        if (table.TryGet(state.Key, snapshot, probe, mayMatch, out ValueKind kind, out ReadOnlySpan<byte> value))
+        if (table.TryGetPoint(state.Key, snapshot, probe, out ValueKind kind, out ReadOnlySpan<byte> value)
+            && state.Add(kind, value, InternalKey.Sequence(probe.Key)))
         {
-            if (kind == ValueKind.RangeDeletion)
-            {
-                state.Add(kind, value); // one of the table's own tombstones hides the key; the probe is not at an entry
-            }
-            else if (state.Add(kind, value, InternalKey.Sequence(probe.Key)))
+            probe.Next();
+            while (probe.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(probe.Key), state.Key) == 0
+                && state.Add(InternalKey.Kind(probe.Key), probe.Value, InternalKey.Sequence(probe.Key)))
             {
                 probe.Next();
-                while (probe.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(probe.Key), state.Key) == 0
-                    && state.Add(InternalKey.Kind(probe.Key), probe.Value, InternalKey.Sequence(probe.Key)))
-                {
-                    probe.Next();
-                }
             }
         }
 
         TableIterator.ReturnProbe(probe);
         return true;
-    }
-
-    /// <summary>The newest range tombstone of the table visible at <paramref name="snapshot"/> that covers <paramref name="userKey"/>; 0 when none.</summary>
-    private static ulong MaxCoveringSequence(TableReader table, ReadOnlySpan<byte> userKey, ulong snapshot)
-    {
-        ulong max = 0;
-        IReadOnlyList<RangeTombstone> tombstones = table.RangeTombstones;
-        for (int i = 0; i < tombstones.Count; i++)
-        {
-            RangeTombstone tombstone = tombstones[i];
-            if (tombstone.Sequence <= snapshot && tombstone.Sequence > max && tombstone.Covers(table.Comparator.UserComparator, userKey))
-            {
-                max = tombstone.Sequence;
-            }
-        }
-
-        return max;
     }
 }

@@ -184,7 +184,7 @@ internal sealed unsafe class MemTable : IDisposable
     /// </summary>
     /// <remarks>
     /// Walks the tombstones whose start is at or before the key (the list is in start order), so the cost grows
-    /// with the number of tombstones; nothing is allocated when the memtable has none.
+    /// with the number of tombstones; nothing is allocated.
     /// </remarks>
     public ulong MaxCoveringTombstoneSequence(ReadOnlySpan<byte> userKey, ulong snapshotSequence)
     {
@@ -195,17 +195,16 @@ internal sealed unsafe class MemTable : IDisposable
 
         KeyComparator user = Comparator.UserComparator;
         ulong max = 0;
-        var iterator = new MemTableIterator(_rangeDeletions);
-        for (iterator.SeekToFirst(); iterator.Valid; iterator.Next())
+        for (byte* node = SkipListNode.Next(_rangeDeletions.Head, 0); node != null; node = SkipListNode.Next(node, 0))
         {
-            ReadOnlySpan<byte> start = InternalKey.UserKey(iterator.Key);
-            if (user.Compare(start, userKey) > 0)
+            ReadOnlySpan<byte> key = SkipListNode.Key(node);
+            if (user.Compare(InternalKey.UserKey(key), userKey) > 0)
             {
                 break;
             }
 
-            ulong sequence = InternalKey.Sequence(iterator.Key);
-            if (sequence <= snapshotSequence && sequence > max && user.Compare(userKey, iterator.Value) < 0)
+            ulong sequence = InternalKey.Sequence(key);
+            if (sequence <= snapshotSequence && sequence > max && user.Compare(userKey, SkipListNode.Value(node)) < 0)
             {
                 max = sequence;
             }

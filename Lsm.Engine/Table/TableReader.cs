@@ -264,28 +264,45 @@ internal sealed class TableReader : IDisposable
         kind = default;
         value = default;
         bool found = mayMatch && TryGetPoint(userKey, sequence, scratch, out kind, out value);
-        IReadOnlyList<RangeTombstone> tombstones = RangeTombstones;
-        if (tombstones.Count > 0)
+        if (TryFindCoveringTombstone(userKey, sequence, out ulong cover) && (!found || cover > InternalKey.Sequence(scratch.Key)))
         {
-            ulong entrySequence = found ? InternalKey.Sequence(scratch.Key) : 0;
-            for (int i = 0; i < tombstones.Count; i++)
-            {
-                RangeTombstone tombstone = tombstones[i];
-                if (tombstone.Sequence <= sequence
-                    && (!found || tombstone.Sequence > entrySequence)
-                    && tombstone.Covers(Comparator.UserComparator, userKey))
-                {
-                    kind = ValueKind.RangeDeletion;
-                    value = default;
-                    return true;
-                }
-            }
+            kind = ValueKind.RangeDeletion;
+            value = default;
+            return true;
         }
 
         return found;
     }
 
-    private bool TryGetPoint(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value)
+    /// <summary>
+    /// The sequence of the newest range tombstone of this table, at most <paramref name="sequence"/>, that covers
+    /// <paramref name="userKey"/>; 0 when none does. Every older entry of the key is deleted.
+    /// </summary>
+    internal ulong MaxCoveringTombstoneSequence(ReadOnlySpan<byte> userKey, ulong sequence) =>
+        TryFindCoveringTombstone(userKey, sequence, out ulong cover) ? cover : 0;
+
+    /// <summary>Whether a range tombstone at most <paramref name="sequence"/> covers <paramref name="userKey"/> (one at sequence 0, in an external file, included); the newest one's sequence.</summary>
+    private bool TryFindCoveringTombstone(ReadOnlySpan<byte> userKey, ulong sequence, out ulong tombstoneSequence)
+    {
+        IReadOnlyList<RangeTombstone> tombstones = RangeTombstones;
+        bool covered = false;
+        tombstoneSequence = 0;
+        for (int i = 0; i < tombstones.Count; i++)
+        {
+            RangeTombstone tombstone = tombstones[i];
+            if (tombstone.Sequence <= sequence && (!covered || tombstone.Sequence > tombstoneSequence)
+                && tombstone.Covers(Comparator.UserComparator, userKey))
+            {
+                covered = true;
+                tombstoneSequence = tombstone.Sequence;
+            }
+        }
+
+        return covered;
+    }
+
+    /// <summary>The newest point entry of <paramref name="userKey"/> at most <paramref name="sequence"/>, range tombstones not applied; the scratch iterator stands on it.</summary>
+    internal bool TryGetPoint(ReadOnlySpan<byte> userKey, ulong sequence, TableIterator scratch, out ValueKind kind, out ReadOnlySpan<byte> value)
     {
         kind = default;
         value = default;
