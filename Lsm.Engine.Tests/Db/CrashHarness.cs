@@ -288,6 +288,9 @@ internal sealed class CrashHarness
 
     public void Flush(int cf) => Db.Flush(_handles[cf]);
 
+    /// <summary>Compacts the whole key range of a family (<see cref="LsmDb.CompactRange"/>).</summary>
+    public void Compact(int cf) => Db.CompactRange(_handles[cf]);
+
     /// <summary>
     /// Takes a crash image of the disk now, in a random mode (or <paramref name="mode"/>). Thread-safe: called from
     /// fault rules on the writing thread, the flush thread or during open and close.

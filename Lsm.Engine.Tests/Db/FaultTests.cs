@@ -257,6 +257,136 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// An I/O error at each call of a manual compaction in turn (the output table's creation, appends and sync, the
+    /// directory, the MANIFEST record, the deletion of the inputs): the error surfaces with its cause or the compaction
+    /// completes; reads show every acknowledged write; a crash or a healthy reopen loses none of them; and after the
+    /// reopen the family compacts again.
+    /// </summary>
+    [Fact]
+    public void IOErrorAtEachCallOfACompaction_LosesNothingAcknowledged()
+    {
+        int calls = CountCalls(harness => harness.Compact(0), PrepareCompaction);
+        Assert.True(calls > 5, $"the compaction made only {calls} calls: nothing was compacted");
+        var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (int n = 1; n <= calls; n++)
+        {
+            CrashHarness harness = PrepareCompaction();
+            int acknowledged = harness.HistoryLength;
+            string? where = null;
+            harness.Faulty.AddRule(new FileSystemFault
+            {
+                Trigger = FaultTrigger.OnNthCall(n),
+                OnFire = (op, path) => where = $"{op} {CrashHarness.FileKind(path)}",
+            });
+
+            string outcome;
+            try
+            {
+                harness.Compact(0);
+                outcome = "compacted";
+            }
+            catch (IOException e)
+            {
+                Assert.True(CausedByInjectedFault(e), $"call {n} ({where}): CompactRange's exception does not carry the injected fault: {e}");
+                Assert.Equal("1", harness.Db.GetProperty(BackgroundErrors));
+                AssertWritesStopped(harness.Db, e);
+                outcome = "background error";
+            }
+
+            outcomes[$"{where}: {outcome}"] = outcomes.GetValueOrDefault($"{where}: {outcome}") + 1;
+            AssertReadsShow(harness, harness.StateAt(acknowledged));
+            Assert.Empty(harness.Db.CheckInvariants());
+            harness.Faulty.ClearRules();
+            foreach (CrashMode mode in BothModes)
+            {
+                harness.Capture($"after an error at call {n} ({where})", mode);
+            }
+
+            harness.Verify(harness.TakeImages());
+            harness.ReopenHealthy(acknowledged);
+            harness.Compact(0);
+            Assert.Empty(harness.Db.CheckInvariants());
+            Assert.Equal(0, CountTables(harness.Db, level: 0));
+            harness.Close();
+        }
+
+        output.WriteLine($"{calls} calls in a compaction; outcome of an I/O error at each:");
+        foreach ((string outcome, int count) in outcomes)
+        {
+            output.WriteLine($"  {count,3}  {outcome}");
+        }
+    }
+
+    /// <summary>
+    /// A fault on a compaction thread (automatic compactions started by flushes): a full disk or failed write while
+    /// writing the output, a failed fsync of the output, a failed MANIFEST record. Writes then fail with the cause,
+    /// <c>rocksdb.background-errors</c> counts it, reads keep working, and neither a crash nor a reopen loses anything
+    /// acknowledged.
+    /// </summary>
+    [Theory]
+    [InlineData("Create", "SST", "IOError")]
+    [InlineData("Append", "SST", "DiskFull")]
+    [InlineData("Append", "SST", "IOError")]
+    [InlineData("Sync", "SST", "IOError")]
+    [InlineData("Append", "MANIFEST", "DiskFull")]
+    [InlineData("Sync", "MANIFEST", "IOError")]
+    public void FaultInAnAutomaticCompaction_StopsWritesWithTheCause_AndLosesNothing(string operation, string file, string kind)
+    {
+        var harness = new CrashHarness(31, writeBufferSize: 16 * 1024);
+        harness.Open();
+        harness.Faulty.AddRule(new FileSystemFault
+        {
+            Operation = Enum.Parse<FileSystemOperation>(operation),
+            PathFilter = path => CrashHarness.FileKind(path) == file && OnACompactionThread(),
+            Kind = Enum.Parse<FaultKind>(kind),
+        });
+
+        // Small buffers: writes fill memtables, flushes fill L0, and the second L0 file starts a compaction that fails.
+        IOException? error = null;
+        int acknowledged = 0;
+        for (int i = 0; i < 20_000 && error is null; i++)
+        {
+            try
+            {
+                harness.Write(harness.RandomBatch(), sync: i % 10 == 0);
+                acknowledged = harness.HistoryLength;
+            }
+            catch (IOException e)
+            {
+                error = e;
+            }
+        }
+
+        Assert.NotNull(error);
+        Assert.True(CausedByInjectedFault(error), $"the write's exception does not carry the injected fault: {error}");
+        if (kind == "DiskFull")
+        {
+            Assert.Contains(Causes(error), e => e.HResult == FaultInjectingFileSystem.DiskFullHResult);
+        }
+
+        Assert.Equal("1", harness.Db.GetProperty(BackgroundErrors));
+        IOException waited = Assert.Throws<IOException>(harness.Db.WaitForCompactions);
+        Assert.True(CausedByInjectedFault(waited), $"WaitForCompactions does not carry the injected fault: {waited}");
+        AssertWritesStopped(harness.Db, error);
+        AssertReadsShow(harness, harness.StateAt(acknowledged));
+        Assert.Empty(harness.Db.CheckInvariants());
+
+        harness.Faulty.ClearRules();
+        foreach (CrashMode mode in BothModes)
+        {
+            harness.Capture("after the failed compaction", mode);
+        }
+
+        harness.Verify(harness.TakeImages());
+        harness.ReopenHealthy(acknowledged);
+        harness.WriteRandom(50, syncProbability: 0.2);
+        harness.Db.WaitForCompactions();
+        Assert.Empty(harness.Db.CheckInvariants());
+        harness.ReopenHealthy(harness.HistoryLength);
+        harness.Close();
+    }
+
+    /// <summary>
     /// An I/O error at each call of an open that recovers logs and tables: the open fails with an
     /// <see cref="IOException"/> (never a corruption error: nothing is damaged) or succeeds, and the next open, healthy,
     /// recovers everything.
@@ -355,9 +485,9 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     /// <summary>Calls made by <paramref name="action"/> on a database prepared by <see cref="PrepareFlush"/>.</summary>
-    private static int CountCalls(Action<CrashHarness> action)
+    private static int CountCalls(Action<CrashHarness> action, Func<CrashHarness>? prepare = null)
     {
-        CrashHarness harness = PrepareFlush();
+        CrashHarness harness = (prepare ?? PrepareFlush)();
         harness.Faulty.ResetCounts();
         action(harness);
         int calls = (int)harness.Faulty.GetCounts().Values.Sum();
@@ -375,6 +505,32 @@ public sealed class FaultTests(ITestOutputHelper output)
         harness.WriteRandom(30, syncProbability: 0.2);
         return harness;
     }
+
+    /// <summary>
+    /// The same database each time, with nothing running in the background: level 0 holds one table of the default
+    /// family over data an automatic compaction already moved down, so a manual compaction merges the two.
+    /// </summary>
+    private static CrashHarness PrepareCompaction()
+    {
+        var harness = new CrashHarness(41, writeBufferSize: 1024 * 1024);
+        harness.Open();
+        harness.WriteRandom(120, syncProbability: 0.2);
+        harness.Flush(0);
+        harness.WriteRandom(60, syncProbability: 0.2);
+        harness.Flush(0); // the second L0 table: an automatic compaction moves both down
+        harness.Db.WaitForCompactions();
+        harness.WriteRandom(60, syncProbability: 0.2);
+        harness.Flush(0);
+        harness.Flush(1);
+        harness.Db.WaitForCompactions();
+        Assert.Equal(1, CountTables(harness.Db, level: 0));
+        return harness;
+    }
+
+    private static int CountTables(LsmDb db, int level) =>
+        int.Parse(db.GetProperty($"rocksdb.num-files-at-level{level}") ?? "-1", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool OnACompactionThread() => Thread.CurrentThread.Name?.StartsWith("lsm-compaction-", StringComparison.Ordinal) == true;
 
     /// <summary>Asserts that a write now fails with an <see cref="IOException"/> that carries the first failure's cause.</summary>
     private static void AssertWritesStopped(LsmDb db, IOException first)
