@@ -168,4 +168,62 @@ public sealed class DbCompactionTests
         fs.Delete("/db/" + table);
         Assert.Contains(db.CheckInvariants(), p => p.Contains(table, StringComparison.Ordinal) && p.Contains("missing", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Disposing the database while a compaction runs cancels it: Dispose returns, the compaction is neither finished
+    /// nor installed, its partial output is deleted, its inputs stay, and the reopened database has every key.
+    /// </summary>
+    [Fact]
+    public async Task Dispose_DuringACompaction_CancelsIt_AndLeavesNoTableBehind()
+    {
+        var fs = new InMemoryFileSystem();
+        var filter = new SlowFilter();
+        DbOptions options = Options(fs, CompactionStyle.Level, autoCompactions: false);
+        options = options with { DefaultColumnFamilyOptions = options.DefaultColumnFamilyOptions with { CompactionFilter = filter } };
+        var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var db = LsmDb.Open("/db", options);
+        var random = new Random(8);
+        for (int i = 0; i < 3; i++)
+        {
+            WriteRounds(db, model, random, 3000);
+            db.Flush();
+        }
+
+        string[] tablesBefore = Tables(fs);
+        Task compaction = Task.Run(() => db.CompactRange());
+        Assert.True(filter.Entered.Wait(TimeSpan.FromSeconds(60)), "the compaction never reached the filter");
+        db.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => compaction.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(filter.Calls < model.Count, $"the compaction ran to its end ({filter.Calls} keys filtered) instead of being cancelled");
+        Assert.Equal(tablesBefore, Tables(fs));
+
+        using var reopened = LsmDb.Open("/db", Options(fs, CompactionStyle.Level, autoCompactions: false));
+        Assert.Equal(model, Scan(reopened));
+        Assert.Empty(reopened.CheckInvariants());
+        Assert.Equal(tablesBefore, Tables(fs));
+    }
+
+    private static string[] Tables(InMemoryFileSystem fs) =>
+        [.. fs.ListFiles("/db").Where(n => n.EndsWith(".sst", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+    /// <summary>Keeps every value, a millisecond per key, and says when the first key arrives.</summary>
+    private sealed class SlowFilter : CompactionFilter
+    {
+        private int _calls;
+
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public override string Name => "slow";
+
+        public override CompactionDecision Filter(int level, ReadOnlySpan<byte> key, ReadOnlySpan<byte> existingValue, out byte[]? newValue)
+        {
+            newValue = null;
+            Interlocked.Increment(ref _calls);
+            Entered.Set();
+            Thread.Sleep(1);
+            return CompactionDecision.Keep;
+        }
+    }
 }
