@@ -41,6 +41,8 @@ public sealed partial class LsmDb : IDisposable
     private readonly TableCache _tables;
     private readonly Dictionary<uint, ColumnFamilyData> _columnFamilies = [];
     private readonly string _sessionId = Table.TableBuilderContext.NewSessionId();
+    private readonly Tickers _tickers = new();
+    private BlockCache? _defaultBlockCache;
 
     private LogWriter? _wal;
     private ulong _walNumber;
@@ -237,6 +239,29 @@ public sealed partial class LsmDb : IDisposable
         }
     }
 
+    /// <summary>
+    /// The block cache reads of tables with <paramref name="table"/> options go through: theirs, or the database's own
+    /// (<see cref="TableOptions.DefaultBlockCacheCapacity"/>, created on first use and disposed with the database), or
+    /// none with <see cref="TableOptions.NoBlockCache"/>.
+    /// </summary>
+    internal BlockCache? BlockCacheFor(TableOptions table)
+    {
+        if (table.NoBlockCache)
+        {
+            return null;
+        }
+
+        if (table.BlockCache is BlockCache cache)
+        {
+            return cache;
+        }
+
+        lock (_mutex)
+        {
+            return _defaultBlockCache ??= new BlockCache(TableOptions.DefaultBlockCacheCapacity);
+        }
+    }
+
     /// <summary>What a read-only database holds instead of the LOCK: nothing.</summary>
     private sealed class NoLock : IDisposable
     {
@@ -299,6 +324,7 @@ public sealed partial class LsmDb : IDisposable
 
             _tables.Dispose();
             _versions.Dispose();
+            _defaultBlockCache?.Dispose();
         }
 
         if (releaseLock)

@@ -62,6 +62,40 @@ public sealed record TableOptions
     /// <summary>The order of user keys. Default: <see cref="BytewiseComparator.Instance"/>.</summary>
     public KeyComparator Comparator { get; init; } = BytewiseComparator.Instance;
 
+    /// <summary>
+    /// The cache of uncompressed blocks that reads of these tables go through; one cache may be shared by several
+    /// families and databases. Null: the database creates one cache of <see cref="DefaultBlockCacheCapacity"/> shared by
+    /// its families that set none (RocksDB creates a 32 MiB cache when none is given). Ignored with
+    /// <see cref="NoBlockCache"/>. Default: null.
+    /// </summary>
+    public BlockCache? BlockCache { get; init; }
+
+    /// <summary>Capacity of the cache a database creates when <see cref="BlockCache"/> is null: 32 MiB.</summary>
+    public const long DefaultBlockCacheCapacity = 32L << 20;
+
+    /// <summary>Read every block from the file, caching none (RocksDB's <c>no_block_cache</c>). Default: false.</summary>
+    public bool NoBlockCache { get; init; }
+
+    /// <summary>
+    /// Keep index and filter blocks in the block cache, charged to its capacity and evictable, instead of in each
+    /// table reader's memory for as long as the table is open (RocksDB's <c>cache_index_and_filter_blocks</c>; Flink
+    /// turns it on so that managed memory bounds them). Default: false.
+    /// </summary>
+    public bool CacheIndexAndFilterBlocks { get; init; }
+
+    /// <summary>
+    /// With <see cref="CacheIndexAndFilterBlocks"/>, insert index and filter blocks with high priority, into the
+    /// cache's high-priority pool (<see cref="BlockCacheOptions.HighPriorityPoolRatio"/>). Default: true, as RocksDB.
+    /// </summary>
+    public bool CacheIndexAndFilterBlocksWithHighPriority { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="CacheIndexAndFilterBlocks"/>, keep the index and filter blocks of level-0 tables referenced
+    /// while the table is open, so they are never evicted (RocksDB's <c>pin_l0_filter_and_index_blocks_in_cache</c>).
+    /// Default: false.
+    /// </summary>
+    public bool PinL0FilterAndIndexBlocksInCache { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> if any option is out of range.</summary>
     public void Validate()
     {
