@@ -76,7 +76,7 @@ public sealed class BlockTests
     public void BadRestartCount_IsCorruption()
     {
         Block good = BuildBlock(["a", "b"], 1, out _);
-        byte[] data = good.Data.AsSpan(0, good.Length).ToArray();
+        byte[] data = good.Bytes.ToArray();
         Coding.WriteFixed32(data.AsSpan(data.Length - 4), 1000);
         var ex = Assert.Throws<CorruptionException>(() => Block.Parse(data, data.Length, "block", 4096));
         Assert.Equal(4096 + data.Length - 4, ex.Offset);
@@ -86,7 +86,7 @@ public sealed class BlockTests
     public void ReservedFooterBit_IsRefused()
     {
         Block good = BuildBlock(["a"], 1, out _);
-        byte[] data = good.Data.AsSpan(0, good.Length).ToArray();
+        byte[] data = good.Bytes.ToArray();
         Coding.WriteFixed32(data.AsSpan(data.Length - 4), 1 | TableFormat.DataBlockReservedBit);
         Assert.Throws<NotSupportedException>(() => Block.Parse(data, data.Length, "block", 0));
     }

@@ -149,7 +149,7 @@ internal sealed class CompactionJob
                 tombstones.AddRange(reader.RangeTombstones);
                 if (level.Level == 0)
                 {
-                    children.Add(reader.NewIterator());
+                    children.Add(reader.NewIterator(fillCache: false));
                 }
 
                 edit.DeleteFile(level.Level, file.FileNumber);
@@ -164,7 +164,7 @@ internal sealed class CompactionJob
 
             if (level.Level != 0 && level.Files.Count > 0)
             {
-                children.Add(new LevelIterator(level.Files, _order, file => _options.OpenTable(file.FileNumber)));
+                children.Add(new LevelIterator(level.Files, _order, file => _options.OpenTable(file.FileNumber), fillCache: false));
             }
         }
 

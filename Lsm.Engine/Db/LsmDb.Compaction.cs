@@ -295,7 +295,7 @@ public sealed partial class LsmDb
                     Bottommost = plan.IsBottommost,
                     TargetFileSize = (long)Math.Min(plan.TargetFileSize, long.MaxValue),
                     TableOptions = cf.Options.Table,
-                    OpenTable = number => _tables.Get(number, cf.Options.Table.Comparator),
+                    OpenTable = number => _tables.Get(number, cf.Options.Table),
                     NewFileNumber = () =>
                     {
                         lock (_mutex)

@@ -68,7 +68,7 @@ public sealed partial class LsmDb
             KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
             foreach (FileMetadata file in view.Version.Files(0))
             {
-                children.Add(_tables.Get(file.FileNumber, comparator).NewIterator());
+                children.Add(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0).NewIterator());
             }
 
             for (int level = 1; level < view.Version.NumLevels; level++)
@@ -76,7 +76,7 @@ public sealed partial class LsmDb
                 IReadOnlyList<FileMetadata> files = view.Version.Files(level);
                 if (files.Count > 0)
                 {
-                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f.FileNumber, comparator)));
+                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f.FileNumber, view.ColumnFamily.Options.Table)));
                 }
             }
 
@@ -107,7 +107,7 @@ public sealed partial class LsmDb
         {
             foreach (FileMetadata file in view.Version.Files(level))
             {
-                IReadOnlyList<RangeTombstone> inTable = _tables.Get(file.FileNumber, comparator).RangeTombstones;
+                IReadOnlyList<RangeTombstone> inTable = _tables.Get(file.FileNumber, view.ColumnFamily.Options.Table).RangeTombstones;
                 if (inTable.Count > 0)
                 {
                     (tombstones ??= []).AddRange(inTable);
@@ -254,7 +254,7 @@ public sealed partial class LsmDb
                         if (InRange(comparator, file, key))
                         {
                             probed++;
-                            read += SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state) ? 1 : 0;
+                            read += SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0), snapshot, ref state) ? 1 : 0;
                         }
                     }
                 }
@@ -272,7 +272,7 @@ public sealed partial class LsmDb
                         }
 
                         probed++;
-                        read += SearchTable(_tables.Get(file.FileNumber, comparator), snapshot, ref state) ? 1 : 0;
+                        read += SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table), snapshot, ref state) ? 1 : 0;
                         if (comparator.Compare(key, file.LargestUserKey) < 0)
                         {
                             break;

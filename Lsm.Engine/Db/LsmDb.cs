@@ -57,7 +57,7 @@ public sealed partial class LsmDb : IDisposable
         _fs = fs;
         _lock = dbLock;
         _versions = versions;
-        _tables = new TableCache(fs, path);
+        _tables = new TableCache(fs, path, _tickers, BlockCacheFor);
         IsReadOnly = readOnly;
     }
 

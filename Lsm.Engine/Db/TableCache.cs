@@ -5,8 +5,9 @@ using Lsm.Engine.Versions;
 namespace Lsm.Engine.Db;
 
 /// <summary>
-/// Open table readers by file number, shared by every read: a table's footer, index and filter are loaded
-/// once. Thread-safe.
+/// Open table readers by file number, shared by every read: a table's footer, properties and range deletions are
+/// loaded once, and its index and filter too unless they live in the block cache. Each reader reads through the
+/// block cache of its family's <see cref="TableOptions"/>. Thread-safe.
 /// </summary>
 internal sealed class TableCache : IDisposable
 {
@@ -14,15 +15,27 @@ internal sealed class TableCache : IDisposable
     private readonly string _dbPath;
     private readonly Dictionary<ulong, TableReader> _tables = [];
     private readonly Lock _lock = new();
+    private readonly Tickers _tickers;
+    private readonly Func<TableOptions, BlockCache?> _blockCacheFor;
 
-    public TableCache(IFileSystem fs, string dbPath)
+    /// <param name="fs">The file system.</param>
+    /// <param name="dbPath">The database directory.</param>
+    /// <param name="tickers">Where the readers count block cache hits, misses and bytes read.</param>
+    /// <param name="blockCacheFor">The block cache tables with given options read through (null: none).</param>
+    public TableCache(IFileSystem fs, string dbPath, Tickers tickers, Func<TableOptions, BlockCache?> blockCacheFor)
     {
         _fs = fs;
         _dbPath = dbPath;
+        _tickers = tickers;
+        _blockCacheFor = blockCacheFor;
     }
 
-    /// <summary>The reader of table <paramref name="fileNumber"/>, opening it on first use.</summary>
-    public TableReader Get(ulong fileNumber, KeyComparator comparator)
+    /// <summary>The reader of table <paramref name="fileNumber"/>, opening it on first use with <paramref name="table"/> options.</summary>
+    /// <param name="fileNumber">The table's file number.</param>
+    /// <param name="table">The family's table options: comparator and block cache.</param>
+    /// <param name="level">The table's level when the caller knows it: a level-0 table opened with
+    /// <see cref="TableOptions.PinL0FilterAndIndexBlocksInCache"/> pins its index and filter; -1 when unknown.</param>
+    public TableReader Get(ulong fileNumber, TableOptions table, int level = -1)
     {
         lock (_lock)
         {
@@ -33,7 +46,16 @@ internal sealed class TableCache : IDisposable
         }
 
         string path = Path.Join(_dbPath, DbFileName.Table(fileNumber));
-        TableReader opened = TableReader.Open(_fs.OpenRead(path), ownsFile: true, comparator);
+        BlockCache? cache = _blockCacheFor(table);
+        TableReader opened = TableReader.Open(_fs.OpenRead(path), ownsFile: true, new TableReaderOptions
+        {
+            Comparator = table.Comparator,
+            BlockCache = cache,
+            CacheIndexAndFilterBlocks = table.CacheIndexAndFilterBlocks && cache is not null,
+            HighPriorityIndexAndFilter = table.CacheIndexAndFilterBlocksWithHighPriority,
+            PinIndexAndFilter = table.PinL0FilterAndIndexBlocksInCache && level == 0,
+            Tickers = _tickers,
+        });
         lock (_lock)
         {
             if (_tables.TryGetValue(fileNumber, out TableReader? raced))

@@ -17,11 +17,18 @@ internal sealed class LevelIterator : IInternalIterator, IDisposable
     private int _fileIndex = -1;
     private TableIterator? _current;
 
-    public LevelIterator(IReadOnlyList<FileMetadata> files, InternalKeyComparator comparator, Func<FileMetadata, TableReader> open)
+    private readonly bool _fillCache;
+
+    /// <param name="files">The level's files, sorted and disjoint.</param>
+    /// <param name="comparator">The order of internal keys.</param>
+    /// <param name="open">The reader of a file (from the table cache).</param>
+    /// <param name="fillCache">Whether blocks read are inserted into the block cache (false for compactions).</param>
+    public LevelIterator(IReadOnlyList<FileMetadata> files, InternalKeyComparator comparator, Func<FileMetadata, TableReader> open, bool fillCache = true)
     {
         _files = files;
         _comparator = comparator;
         _open = open;
+        _fillCache = fillCache;
     }
 
     public bool Valid => _current is not null && _current.Valid;
@@ -108,7 +115,7 @@ internal sealed class LevelIterator : IInternalIterator, IDisposable
 
         if (index != _fileIndex || _current is null)
         {
-            SetCurrent(_open(_files[index]).NewIterator());
+            SetCurrent(_open(_files[index]).NewIterator(_fillCache));
             _fileIndex = index;
         }
     }

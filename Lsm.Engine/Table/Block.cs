@@ -17,16 +17,21 @@ internal enum BlockValueFormat
 /// One verified, uncompressed block, parsed far enough to locate its restart array.
 /// </summary>
 /// <remarks>
-/// A small value over a byte array: immutable and thread-safe as long as the array is (blocks read into a
-/// <see cref="BlockBuffer"/> are valid only until that buffer is refilled or released), and any number of
-/// <see cref="BlockIterator"/>s may read it. The default value is an empty block that no iterator enters.
+/// A small value over a byte array or over native memory (a block held in the <see cref="BlockCache"/>): immutable
+/// and thread-safe as long as the memory is (blocks read into a <see cref="BlockBuffer"/> are valid only until that
+/// buffer is refilled or released, cached blocks until their <see cref="Cache.CacheHandle"/> is released), and any
+/// number of <see cref="BlockIterator"/>s may read it. The default value is an empty block that no iterator enters.
 /// Construction checks that the restart array fits, so iterators can trust <see cref="RestartsOffset"/>;
 /// entries themselves are checked as they are decoded. See format-spec.md, "Blocks".
 /// </remarks>
-internal readonly struct Block
+internal readonly unsafe struct Block
 {
+    private readonly byte[]? _array;
+    private readonly nint _pointer;
+
     private Block(
-        byte[] data,
+        byte[]? array,
+        nint pointer,
         int length,
         int restartsOffset,
         int numRestarts,
@@ -34,7 +39,8 @@ internal readonly struct Block
         string file,
         long fileOffset)
     {
-        Data = data;
+        _array = array;
+        _pointer = pointer;
         Length = length;
         RestartsOffset = restartsOffset;
         NumRestarts = numRestarts;
@@ -43,8 +49,8 @@ internal readonly struct Block
         FileOffset = fileOffset;
     }
 
-    /// <summary>The block's bytes; only the first <see cref="Length"/> are meaningful.</summary>
-    public byte[] Data { get; }
+    /// <summary>The block's <see cref="Length"/> bytes, in the managed array or the native memory it lives in.</summary>
+    public ReadOnlySpan<byte> Bytes => _array is not null ? new ReadOnlySpan<byte>(_array, 0, Length) : new ReadOnlySpan<byte>((void*)_pointer, Length);
 
     public int Length { get; }
 
@@ -64,24 +70,37 @@ internal readonly struct Block
     /// <summary>The block's offset in <see cref="File"/>, for error messages.</summary>
     public long FileOffset { get; }
 
-    public uint RestartPoint(int index) => BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(RestartsOffset + (index * 4), 4));
+    public uint RestartPoint(int index) => BinaryPrimitives.ReadUInt32LittleEndian(Bytes.Slice(RestartsOffset + (index * 4), 4));
+
+    /// <summary>Parses a block held in the first <paramref name="length"/> bytes of a managed array.</summary>
+    /// <exception cref="CorruptionException">The footer or restart array does not fit in the block.</exception>
+    /// <exception cref="NotSupportedException">The footer uses the reserved flag bit of a future format.</exception>
+    public static Block Parse(byte[] data, int length, string file, long fileOffset) =>
+        Parse(data, 0, data.AsSpan(0, length), file, fileOffset, verifyRestarts: true);
+
+    /// <summary>
+    /// Parses a block in native memory, which must stay valid and unchanged while the block is used.
+    /// <paramref name="verifyRestarts"/> false skips the check of every restart point, for a block already parsed once
+    /// (a cached block is verified before it is inserted).
+    /// </summary>
+    public static Block Parse(nint pointer, int length, string file, long fileOffset, bool verifyRestarts = true) =>
+        Parse(null, pointer, new ReadOnlySpan<byte>((void*)pointer, length), file, fileOffset, verifyRestarts);
 
     /// <summary>Parses the block footer: restart count, flags, and the optional hash index and values offset.</summary>
     /// <remarks>
     /// The footer word's flag bits are decoded for every kind of block, as RocksDB does (an index block may
     /// carry the uniform-keys hint); only data blocks are ever written with a hash index or separated values.
     /// </remarks>
-    /// <exception cref="CorruptionException">The footer or restart array does not fit in the block.</exception>
-    /// <exception cref="NotSupportedException">The footer uses the reserved flag bit of a future format.</exception>
-    public static Block Parse(byte[] data, int length, string file, long fileOffset)
+    private static Block Parse(byte[]? array, nint pointer, ReadOnlySpan<byte> data, string file, long fileOffset, bool verifyRestarts)
     {
+        int length = data.Length;
         if (length < 4)
         {
             throw new CorruptionException("block too small for its restart count", file, fileOffset);
         }
 
         int end = length - 4;
-        uint packed = Coding.ReadFixed32(data.AsSpan(end));
+        uint packed = Coding.ReadFixed32(data[end..]);
         if ((packed & TableFormat.DataBlockReservedBit) != 0)
         {
             throw new NotSupportedException(
@@ -100,7 +119,7 @@ internal readonly struct Block
             }
 
             end -= 4;
-            valuesOffset = (int)Math.Min(Coding.ReadFixed32(data.AsSpan(end)), int.MaxValue);
+            valuesOffset = (int)Math.Min(Coding.ReadFixed32(data[end..]), int.MaxValue);
         }
 
         if (hasHashIndex)
@@ -132,15 +151,18 @@ internal readonly struct Block
         }
 
         int entriesEnd = valuesOffset >= 0 ? valuesOffset : restartsOffset;
-        ReadOnlySpan<byte> restarts = data.AsSpan(restartsOffset, numRestarts * 4);
-        for (int i = 0; i < numRestarts; i++)
+        if (verifyRestarts)
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(restarts[(i * 4)..]) > (uint)entriesEnd)
+            ReadOnlySpan<byte> restarts = data.Slice(restartsOffset, numRestarts * 4);
+            for (int i = 0; i < numRestarts; i++)
             {
-                throw new CorruptionException($"restart point {i} lies outside the block", file, fileOffset + restartsOffset + (i * 4));
+                if (BinaryPrimitives.ReadUInt32LittleEndian(restarts[(i * 4)..]) > (uint)entriesEnd)
+                {
+                    throw new CorruptionException($"restart point {i} lies outside the block", file, fileOffset + restartsOffset + (i * 4));
+                }
             }
         }
 
-        return new Block(data, length, restartsOffset, numRestarts, valuesOffset, file, fileOffset);
+        return new Block(array, pointer, length, restartsOffset, numRestarts, valuesOffset, file, fileOffset);
     }
 }

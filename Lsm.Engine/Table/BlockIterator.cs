@@ -66,7 +66,7 @@ internal sealed class BlockIterator
 
     public ReadOnlySpan<byte> Key => _globalSequence >= 0 ? _globalKey.AsSpan(0, _keyLength) : _key.AsSpan(0, _keyLength);
 
-    public ReadOnlySpan<byte> Value => _block.Data.AsSpan(_valueOffset, _valueLength);
+    public ReadOnlySpan<byte> Value => _block.Bytes.Slice(_valueOffset, _valueLength);
 
     /// <summary>For index blocks: the data block the current entry points to.</summary>
     public BlockHandle Handle => _handle;
@@ -181,7 +181,7 @@ internal sealed class BlockIterator
     internal ReadOnlySpan<byte> RestartKey(int index)
     {
         int offset = (int)_block.RestartPoint(index);
-        ReadOnlySpan<byte> entries = _block.Data.AsSpan(0, _block.EntriesEnd);
+        ReadOnlySpan<byte> entries = _block.Bytes[.._block.EntriesEnd];
         int p = offset;
         int n = Coding.ReadVarint32(entries[p..], out uint shared);
         p += n;
@@ -246,7 +246,7 @@ internal sealed class BlockIterator
             atRestart = true;
         }
 
-        ReadOnlySpan<byte> entries = _block.Data.AsSpan(0, entriesEnd);
+        ReadOnlySpan<byte> entries = _block.Bytes[..entriesEnd];
         int p = _current;
         int n = Coding.ReadVarint32(entries[p..], out uint shared);
         if (n == 0)

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using Lsm.Engine.Cache;
+using Lsm.Engine.Db;
 using Lsm.Engine.Encoding;
 using Lsm.Engine.IO;
 using Lsm.Engine.Table.Filter;
@@ -10,10 +12,19 @@ namespace Lsm.Engine.Table;
 /// Opens a block-based table, RocksDB's or ours, and serves point lookups and iterators over it.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Open reads the footer, the metaindex, the properties, the index and the filter, verifying each
 /// block's checksum; data blocks are read, verified and decompressed on demand with positional reads.
 /// Thread-safe: after Open the reader is immutable and any number of threads may read through it,
 /// each with its own iterators. See format-spec.md, "SST files".
+/// </para>
+/// <para>
+/// With a <see cref="BlockCache"/> (<see cref="TableReaderOptions.BlockCache"/>) every data block is looked up in
+/// the cache under (this reader's cache id, the block's offset) and read, verified, decompressed and parsed into
+/// the cache's native memory on a miss; readers hold a reference (<see cref="BlockLease"/>) while they use it. With
+/// <see cref="TableReaderOptions.CacheIndexAndFilterBlocks"/> the index and filter blocks live in the cache too
+/// instead of in the reader (inserted at open; held for the reader's lifetime when pinned), and each use looks them up.
+/// </para>
 /// </remarks>
 internal sealed class TableReader : IDisposable
 {
@@ -26,12 +37,30 @@ internal sealed class TableReader : IDisposable
     private readonly IRandomAccessFile _file;
     private readonly bool _ownsFile;
     private readonly Dictionary<string, long> _metaHandleLocations = new(StringComparer.Ordinal);
+    private readonly BlockCache? _cache;
+    private readonly ulong _cacheId;
+    private readonly Tickers? _tickers;
+    private readonly TableReaderOptions _options;
+    private readonly CachePriority _metaPriority;
+    private long _indexHandleLocation;
+    private BlockHandle _filterHandle;
+    private long _filterHandleLocation;
+    private bool _filterInCache;
+    private CacheHandle _pinnedIndex;
+    private Block _pinnedIndexBlock;
+    private CacheHandle _pinnedFilter;
+    private int _disposed;
 
-    private TableReader(IRandomAccessFile file, bool ownsFile, KeyComparator comparator)
+    private TableReader(IRandomAccessFile file, bool ownsFile, TableReaderOptions options)
     {
         _file = file;
         _ownsFile = ownsFile;
-        Comparator = new InternalKeyComparator(comparator);
+        _options = options;
+        _cache = options.BlockCache;
+        _cacheId = _cache?.NewTableId() ?? 0;
+        _tickers = options.Tickers;
+        _metaPriority = options.HighPriorityIndexAndFilter ? CachePriority.High : CachePriority.Low;
+        Comparator = new InternalKeyComparator(options.Comparator);
         MetaBlocks = new SortedDictionary<string, BlockHandle>(StringComparer.Ordinal);
     }
 
@@ -50,7 +79,11 @@ internal sealed class TableReader : IDisposable
 
     public BlockHandle IndexHandle { get; private set; }
 
+    /// <summary>The index block, when the reader keeps it (no <see cref="TableReaderOptions.CacheIndexAndFilterBlocks"/>); otherwise the default (empty) block: use <see cref="AcquireIndex"/>.</summary>
     public Block IndexBlock { get; private set; }
+
+    /// <summary>Whether the index lives in the block cache (looked up on each use) rather than in the reader.</summary>
+    internal bool IndexInCache { get; private set; }
 
     /// <summary>The range deletions of the table's <c>rocksdb.range_del</c> block, in stored order.</summary>
     public IReadOnlyList<RangeTombstone> RangeTombstones { get; private set; } = [];
@@ -79,9 +112,13 @@ internal sealed class TableReader : IDisposable
     public static TableReader Open(string path, KeyComparator? comparator = null) =>
         Open(new LocalRandomAccessFile(path), ownsFile: true, comparator);
 
-    public static TableReader Open(IRandomAccessFile file, bool ownsFile, KeyComparator? comparator = null)
+    public static TableReader Open(IRandomAccessFile file, bool ownsFile, KeyComparator? comparator = null) =>
+        Open(file, ownsFile, comparator is null ? TableReaderOptions.Uncached : new TableReaderOptions { Comparator = comparator });
+
+    /// <summary>Opens the table in <paramref name="file"/>, reading through the options' block cache.</summary>
+    public static TableReader Open(IRandomAccessFile file, bool ownsFile, TableReaderOptions options)
     {
-        var reader = new TableReader(file, ownsFile, comparator ?? BytewiseComparator.Instance);
+        var reader = new TableReader(file, ownsFile, options);
         try
         {
             reader.Load();
@@ -156,13 +193,31 @@ internal sealed class TableReader : IDisposable
             throw new CorruptionException("metaindex has no index block entry", _file.Name, (long)Footer.MetaindexHandle.Offset);
         }
 
-        IndexBlock = ReadBlock(
-            IndexHandle,
-            Footer.FormatVersion >= 6 ? _metaHandleLocations[TableFormat.IndexBlockName] : footerOffset);
+        _indexHandleLocation = Footer.FormatVersion >= 6 ? _metaHandleLocations[TableFormat.IndexBlockName] : footerOffset;
         IndexOrder = Properties.IndexKeyIsUserKey ? new UserKeyOrder(Comparator.UserComparator) : Comparator;
         IndexFormat = Properties.IndexValueIsDeltaEncoded ? BlockValueFormat.DeltaEncodedHandles : BlockValueFormat.LengthPrefixed;
         IndexHasFirstKey = Properties.IndexType == 3;
-        if (Comparator.UserComparator is BytewiseComparator)
+        if (_cache is not null && _options.CacheIndexAndFilterBlocks)
+        {
+            // Inserted now (RocksDB prefetches them at open too), so the first reads hit; held only when pinned.
+            IndexInCache = true;
+            CacheHandle index = ReadIntoCache(IndexHandle, _indexHandleLocation, BlockKind.Index, _metaPriority, parseAsBlock: true);
+            if (_options.PinIndexAndFilter)
+            {
+                _pinnedIndex = index;
+                _pinnedIndexBlock = Block.Parse(index.Pointer, index.Length, _file.Name, (long)IndexHandle.Offset, verifyRestarts: false);
+            }
+            else
+            {
+                _cache.Release(index);
+            }
+        }
+        else
+        {
+            IndexBlock = ReadBlock(IndexHandle, _indexHandleLocation);
+        }
+
+        if (!IndexInCache && Comparator.UserComparator is BytewiseComparator)
         {
             var index = new BlockIterator();
             index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
@@ -210,8 +265,28 @@ internal sealed class TableReader : IDisposable
         {
             if (name.StartsWith(TableFormat.FullFilterBlockPrefix, StringComparison.Ordinal))
             {
-                byte[] contents = ReadBlockContents(handle, out _, _metaHandleLocations[name]);
-                Filter = FilterReader.Create(contents);
+                if (IndexInCache)
+                {
+                    _filterInCache = true;
+                    _filterHandle = handle;
+                    _filterHandleLocation = _metaHandleLocations[name];
+                    CacheHandle cached = ReadIntoCache(handle, _filterHandleLocation, BlockKind.Filter, _metaPriority, parseAsBlock: false);
+                    Filter = FilterReader.CreateDetached(cached.Span);
+                    if (_options.PinIndexAndFilter)
+                    {
+                        _pinnedFilter = cached;
+                    }
+                    else
+                    {
+                        _cache!.Release(cached);
+                    }
+                }
+                else
+                {
+                    byte[] contents = ReadBlockContents(handle, out _, _metaHandleLocations[name]);
+                    Filter = FilterReader.Create(contents);
+                }
+
                 if (!Properties.WholeKeyFiltering)
                 {
                     // A prefix-only filter cannot answer whole-key probes.
@@ -237,9 +312,64 @@ internal sealed class TableReader : IDisposable
     }
 
     /// <summary>Whether <paramref name="userKey"/> may be in the table; false only when the filter rules it out.</summary>
-    public bool KeyMayMatch(ReadOnlySpan<byte> userKey) => Filter is null || Filter.KeyMayMatch(userKey);
+    /// <remarks>A filter kept in the block cache is looked up (and read again after an eviction) for each probe.</remarks>
+    public bool KeyMayMatch(ReadOnlySpan<byte> userKey)
+    {
+        FilterReader? filter = Filter;
+        if (filter is null)
+        {
+            return true;
+        }
+
+        if (!_filterInCache)
+        {
+            return filter.KeyMayMatch(userKey);
+        }
+
+        if (_pinnedFilter.IsValid)
+        {
+            return filter.KeyMayMatch(_pinnedFilter.Span, userKey);
+        }
+
+        CacheHandle cached = AcquireCached(_filterHandle, _filterHandleLocation, BlockKind.Filter, _metaPriority, parseAsBlock: false);
+        try
+        {
+            return filter.KeyMayMatch(cached.Span, userKey);
+        }
+        finally
+        {
+            _cache!.Release(cached);
+        }
+    }
+
+    /// <summary>
+    /// The index block: the reader's own, the pinned cached one, or one looked up in the cache and held by
+    /// <paramref name="lease"/> (whose previous block is released). Valid while the lease holds it.
+    /// </summary>
+    internal Block AcquireIndex(ref BlockLease lease)
+    {
+        if (!IndexInCache)
+        {
+            return IndexBlock;
+        }
+
+        if (_pinnedIndex.IsValid)
+        {
+            return _pinnedIndexBlock;
+        }
+
+        CacheHandle cached = AcquireCached(IndexHandle, _indexHandleLocation, BlockKind.Index, _metaPriority, parseAsBlock: true);
+        lease.Hold(_cache!, cached);
+        return Block.Parse(cached.Pointer, cached.Length, _file.Name, (long)IndexHandle.Offset, verifyRestarts: false);
+    }
 
     public TableIterator NewIterator() => new(this);
+
+    /// <summary>
+    /// An iterator whose reads do not fill the block cache when <paramref name="fillCache"/> is false (blocks already
+    /// cached are still used): for compactions, whose inputs are about to be deleted (RocksDB's <c>fill_cache</c>).
+    /// </summary>
+    public TableIterator NewIterator(bool fillCache) => new(this) { FillCache = fillCache };
 
     /// <summary>
     /// Finds the newest entry for <paramref name="userKey"/> with sequence at most <paramref name="sequence"/>.
@@ -328,18 +458,162 @@ internal sealed class TableReader : IDisposable
             ReadBlockContents(handle, out _, _metaHandleLocations[name]);
         }
 
-        var index = new BlockIterator();
-        index.Reset(IndexBlock, IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
-        for (index.SeekToFirst(); index.Valid; index.Next())
+        var lease = default(BlockLease);
+        try
         {
-            Block block = ReadBlock(index.Handle, IndexBlock.FileOffset + index.EntryOffset);
-            var data = new BlockIterator();
-            data.Reset(block, Comparator);
-            for (data.SeekToFirst(); data.Valid; data.Next())
+            var index = new BlockIterator();
+            index.Reset(AcquireIndex(ref lease), IndexOrder, IndexFormat, isIndex: true, IndexHasFirstKey);
+            for (index.SeekToFirst(); index.Valid; index.Next())
             {
+                Block block = ReadBlock(index.Handle, (long)IndexHandle.Offset + index.EntryOffset);
+                var data = new BlockIterator();
+                data.Reset(block, Comparator);
+                for (data.SeekToFirst(); data.Valid; data.Next())
+                {
+                }
             }
         }
+        finally
+        {
+            lease.Dispose();
+        }
     }
+
+    /// <summary>
+    /// Reads a block of <paramref name="kind"/> for an iterator: from the block cache when the reader has one (the
+    /// lease then holds a reference to it), else from the file into the lease's buffer. The lease's previous block
+    /// is released first, and the returned block is valid until the lease is next filled or released.
+    /// </summary>
+    /// <param name="handle">Where the block is.</param>
+    /// <param name="handleLocation">Where <paramref name="handle"/> itself was read from, reported if it points outside the file.</param>
+    /// <param name="kind">What the block holds, for the counters.</param>
+    /// <param name="lease">Holds the block's memory.</param>
+    /// <param name="fillCache">Whether a block missing from the cache is inserted, or only read into the lease's buffer.</param>
+    internal Block ReadBlock(BlockHandle handle, long handleLocation, BlockKind kind, ref BlockLease lease, bool fillCache = true)
+    {
+        lease.Release();
+        if (_cache is null)
+        {
+            return ReadBlock(handle, handleLocation, ref lease.Buffer);
+        }
+
+        CacheHandle cached;
+        if (!fillCache)
+        {
+            if (!TryGetCached(handle, kind, out cached))
+            {
+                return ReadBlock(handle, handleLocation, ref lease.Buffer);
+            }
+        }
+        else
+        {
+            cached = AcquireCached(handle, handleLocation, kind, CachePriority.Low, parseAsBlock: true);
+        }
+
+        lease.Hold(_cache, cached);
+        return Block.Parse(cached.Pointer, cached.Length, _file.Name, (long)handle.Offset, verifyRestarts: false);
+    }
+
+    /// <summary>A referenced cache entry for the block at <paramref name="handle"/>: a hit, or the block read into the cache.</summary>
+    private CacheHandle AcquireCached(BlockHandle handle, long handleLocation, BlockKind kind, CachePriority priority, bool parseAsBlock) =>
+        TryGetCached(handle, kind, out CacheHandle cached) ? cached : ReadIntoCache(handle, handleLocation, kind, priority, parseAsBlock);
+
+    /// <summary>Looks the block up in the cache, counting the hit or the miss.</summary>
+    private bool TryGetCached(BlockHandle handle, BlockKind kind, out CacheHandle cached)
+    {
+        bool hit = _cache!.TryGet(_cacheId, handle.Offset, kind, out cached);
+        if (_tickers is not null)
+        {
+            if (hit)
+            {
+                _tickers.Add(Ticker.BlockCacheHit);
+                _tickers.Add(HitTicker(kind));
+                _tickers.Add(Ticker.BlockCacheBytesRead, cached.Length);
+            }
+            else
+            {
+                _tickers.Add(Ticker.BlockCacheMiss);
+                _tickers.Add(MissTicker(kind));
+            }
+        }
+
+        return hit;
+    }
+
+    /// <summary>
+    /// Reads a block from the file into native memory of the cache (raw, then decompressed into a second allocation
+    /// when compressed), verifies its checksum and, for <paramref name="parseAsBlock"/>, its restart array, and only
+    /// then inserts it: a cached block is always a verified one.
+    /// </summary>
+    private CacheHandle ReadIntoCache(BlockHandle handle, long handleLocation, BlockKind kind, CachePriority priority, bool parseAsBlock)
+    {
+        BlockCache cache = _cache!;
+        CheckHandle(handle, handleLocation);
+        int size = (int)handle.Size;
+        long offset = (long)handle.Offset;
+        NativeBlock raw = cache.Allocate(size + TableFormat.BlockTrailerSize);
+        NativeBlock contents = raw;
+        try
+        {
+            ReadExactly(offset, raw.Span);
+            _tickers?.Add(Ticker.TableBytesRead, raw.Length);
+            CompressionType compression = VerifyTrailer(raw.Span, handle);
+            if (compression == CompressionType.None)
+            {
+                contents = new NativeBlock(raw.Pointer, size, raw.AllocatedLength);
+            }
+            else
+            {
+                ReadOnlySpan<byte> compressed = raw.Span[..size];
+                int length = BlockCompression.UncompressedLength(compression, compressed, _file.Name, offset, BlockCompression.MaxUncompressedSize(compression, size));
+                contents = cache.Allocate(length);
+                BlockCompression.DecompressInto(compression, compressed, contents.Span, _file.Name, offset);
+                cache.Free(raw);
+            }
+
+            if (parseAsBlock)
+            {
+                Block.Parse(contents.Pointer, contents.Length, _file.Name, offset);
+            }
+        }
+        catch
+        {
+            if (contents.Pointer != raw.Pointer)
+            {
+                cache.Free(contents);
+            }
+
+            cache.Free(raw);
+            throw;
+        }
+
+        CacheHandle inserted = cache.Insert(_cacheId, handle.Offset, kind, priority, contents);
+        if (_tickers is not null)
+        {
+            bool refused = ReferenceEquals(inserted.Owner, cache);
+            _tickers.Add(refused ? Ticker.BlockCacheAddFailures : Ticker.BlockCacheAdd);
+            if (!refused)
+            {
+                _tickers.Add(Ticker.BlockCacheBytesWrite, contents.Length);
+            }
+        }
+
+        return inserted;
+    }
+
+    private static Ticker HitTicker(BlockKind kind) => kind switch
+    {
+        BlockKind.Index => Ticker.BlockCacheIndexHit,
+        BlockKind.Filter => Ticker.BlockCacheFilterHit,
+        _ => Ticker.BlockCacheDataHit,
+    };
+
+    private static Ticker MissTicker(BlockKind kind) => kind switch
+    {
+        BlockKind.Index => Ticker.BlockCacheIndexMiss,
+        BlockKind.Filter => Ticker.BlockCacheFilterMiss,
+        _ => Ticker.BlockCacheDataMiss,
+    };
 
     /// <summary>Reads, verifies and decompresses a block into its own array, then parses its restart array.</summary>
     /// <remarks>For blocks kept as long as the reader (index, metaindex, properties); data blocks go through a <see cref="BlockBuffer"/>.</remarks>
@@ -368,6 +642,7 @@ internal sealed class TableReader : IDisposable
         long offset = (long)handle.Offset;
         byte[] raw = buffer.Ensure(size + TableFormat.BlockTrailerSize);
         ReadExactly(offset, raw.AsSpan(0, size + TableFormat.BlockTrailerSize));
+        _tickers?.Add(Ticker.TableBytesRead, size + TableFormat.BlockTrailerSize);
         CompressionType compression = VerifyTrailer(raw.AsSpan(0, size + TableFormat.BlockTrailerSize), handle);
         int length = size;
         if (compression != CompressionType.None)
@@ -481,8 +756,26 @@ internal sealed class TableReader : IDisposable
         }
     }
 
+    /// <summary>Releases the pinned cache entries and closes the file when the reader owns it.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_pinnedIndex.IsValid)
+        {
+            _cache!.Release(_pinnedIndex);
+            _pinnedIndex = default;
+        }
+
+        if (_pinnedFilter.IsValid)
+        {
+            _cache!.Release(_pinnedFilter);
+            _pinnedFilter = default;
+        }
+
         if (_ownsFile)
         {
             _file.Dispose();

@@ -78,11 +78,28 @@ internal abstract class FilterReader
     /// </summary>
     public abstract bool KeyMayMatch(ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// <see cref="KeyMayMatch(ReadOnlySpan{byte})"/> against <paramref name="contents"/>, the same filter block's
+    /// contents (trailer included) held elsewhere: how a reader made by <see cref="CreateDetached"/> probes a block
+    /// kept in the block cache.
+    /// </summary>
+    public abstract bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key);
+
     /// <summary>Parses the trailer of <paramref name="contents"/> and returns a matching reader. Never throws.</summary>
     /// <param name="contents">The filter block contents, without the block trailer (type byte and checksum). Not copied.</param>
-    public static FilterReader Create(ReadOnlyMemory<byte> contents)
+    public static FilterReader Create(ReadOnlyMemory<byte> contents) => CreateFrom(contents.Span, contents);
+
+    /// <summary>
+    /// A reader that keeps only what the trailer of <paramref name="contents"/> says (kind, probes, geometry), not the
+    /// bits: it answers <see cref="KeyMayMatch(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> only, given the same
+    /// contents each time. Never throws.
+    /// </summary>
+    public static FilterReader CreateDetached(ReadOnlySpan<byte> contents) => CreateFrom(contents, default);
+
+    /// <summary>Parses <paramref name="span"/>; the reader probes <paramref name="memory"/> (the same bytes), or only spans it is given when empty.</summary>
+    private static FilterReader CreateFrom(ReadOnlySpan<byte> span, ReadOnlyMemory<byte> memory)
     {
-        int total = contents.Length;
+        int total = span.Length;
         if (total == 0)
         {
             return new AlwaysFalseFilterReader(0);
@@ -93,26 +110,24 @@ internal abstract class FilterReader
             return new AlwaysMayMatchFilterReader(MalformedKind, total, malformed: true);
         }
 
-        ReadOnlySpan<byte> span = contents.Span;
         int len = total - MetadataLength;
         sbyte marker = (sbyte)span[len];
         if (marker > 0)
         {
-            return LegacyBloomReader.CreateLegacy(contents);
+            return LegacyBloomReader.CreateLegacy(span, memory);
         }
 
         return marker switch
         {
             0 => new AlwaysMayMatchFilterReader(ZeroProbesKind, total, malformed: false),
-            -1 => CreateNewBloom(contents),
+            -1 => CreateNewBloom(span, memory),
             -2 => new AlwaysMayMatchFilterReader(RibbonKind, total, malformed: false),
             _ => new AlwaysMayMatchFilterReader(UnknownKind, total, malformed: false),
         };
     }
 
-    private static FilterReader CreateNewBloom(ReadOnlyMemory<byte> contents)
+    private static FilterReader CreateNewBloom(ReadOnlySpan<byte> span, ReadOnlyMemory<byte> memory)
     {
-        ReadOnlySpan<byte> span = contents.Span;
         int total = span.Length;
         int len = total - MetadataLength;
         byte subImplementation = span[len + 1];
@@ -134,7 +149,7 @@ internal abstract class FilterReader
             return new AlwaysMayMatchFilterReader(MalformedKind, total, malformed: true);
         }
 
-        return new FastLocalBloomReader(contents[..len], numProbes, total);
+        return new FastLocalBloomReader(memory.IsEmpty ? default : memory[..len], numProbes, total);
     }
 }
 
@@ -161,6 +176,9 @@ internal sealed class FastLocalBloomReader : FilterReader
     public override bool KeyMayMatch(ReadOnlySpan<byte> key) =>
         FastLocalBloom.HashMayMatch(Xxph3.GetSliceHash64(key), _numProbes, _bits.Span);
 
+    public override bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key) =>
+        FastLocalBloom.HashMayMatch(Xxph3.GetSliceHash64(key), _numProbes, contents[..^MetadataLength]);
+
     /// <summary>Query by a precomputed <see cref="Xxph3.GetSliceHash64"/> value.</summary>
     public bool HashMayMatch(ulong hash) => FastLocalBloom.HashMayMatch(hash, _numProbes, _bits.Span);
 }
@@ -177,6 +195,8 @@ internal sealed class AlwaysMayMatchFilterReader : FilterReader
     public override string Kind { get; }
 
     public override bool KeyMayMatch(ReadOnlySpan<byte> key) => true;
+
+    public override bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key) => true;
 }
 
 /// <summary>Answers "no" for everything: the filter of zero keys.</summary>
@@ -190,4 +210,6 @@ internal sealed class AlwaysFalseFilterReader : FilterReader
     public override string Kind => EmptyKind;
 
     public override bool KeyMayMatch(ReadOnlySpan<byte> key) => false;
+
+    public override bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key) => false;
 }

@@ -49,9 +49,10 @@ internal sealed class LegacyBloomReader : FilterReader
     /// Creates the reader for contents whose marker byte (at length - 5) is 1..127, or an
     /// always-may-match reader when the geometry is inconsistent (as RocksDB does).
     /// </summary>
-    internal static FilterReader CreateLegacy(ReadOnlyMemory<byte> contents)
+    /// <param name="span">The contents, trailer included.</param>
+    /// <param name="memory">The same bytes, for the reader to keep; empty for a detached reader (<see cref="FilterReader.CreateDetached"/>).</param>
+    internal static FilterReader CreateLegacy(ReadOnlySpan<byte> span, ReadOnlyMemory<byte> memory)
     {
-        ReadOnlySpan<byte> span = contents.Span;
         int total = span.Length;
         int len = total - MetadataLength;
         int numProbes = span[len];
@@ -69,11 +70,14 @@ internal sealed class LegacyBloomReader : FilterReader
             return new AlwaysMayMatchFilterReader(MalformedKind, total, malformed: true);
         }
 
-        return new LegacyBloomReader(contents[..len], numProbes, numLines, BitOperations.Log2(lineBytes), total);
+        return new LegacyBloomReader(memory.IsEmpty ? default : memory[..len], numProbes, numLines, BitOperations.Log2(lineBytes), total);
     }
 
     public override bool KeyMayMatch(ReadOnlySpan<byte> key) =>
         LegacyBloom.HashMayMatch(LegacyHash.BloomHash(key), _numLines, _numProbes, _bits.Span, _log2LineBytes);
+
+    public override bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key) =>
+        LegacyBloom.HashMayMatch(LegacyHash.BloomHash(key), _numLines, _numProbes, contents[..^MetadataLength], _log2LineBytes);
 }
 
 /// <summary>
