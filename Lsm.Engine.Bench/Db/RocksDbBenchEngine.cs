@@ -25,7 +25,7 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
     private readonly DbBenchOptions _settings;
     private readonly RocksDbOptions _options;
     private readonly BlockBasedTableOptions _table;
-    private readonly Cache? _cache;
+    private readonly RocksDbSharp.Cache? _cache;
     private RocksDb? _db;
 
     public RocksDbBenchEngine(string path, DbBenchOptions settings)
@@ -39,7 +39,7 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
         Native.Instance.rocksdb_block_based_options_set_checksum(_table.Handle, (char)ChecksumXxh3);
         if (settings.RocksDbBlockCacheMb > 0)
         {
-            _cache = Cache.CreateLru((ulong)settings.RocksDbBlockCacheMb * 1024 * 1024);
+            _cache = RocksDbSharp.Cache.CreateLru((ulong)settings.RocksDbBlockCacheMb * 1024 * 1024);
             _table.SetBlockCache(_cache);
         }
         else
