@@ -162,11 +162,7 @@ public sealed class BlockCacheTests
     public void HighPriority_EvictedAfterLowPriority()
     {
         using var cache = OneShard(4 * Charge, highPriorityPoolRatio: 0.5);
-        InsertAndRelease(cache, 0, CachePriority.High);
-        InsertAndRelease(cache, 1, CachePriority.Low);
-        InsertAndRelease(cache, 2, CachePriority.Low);
-        InsertAndRelease(cache, 3, CachePriority.Low);
-        InsertAndRelease(cache, 4, CachePriority.Low);
+        InsertAndRelease(cache, CachePriority.High, CachePriority.Low, CachePriority.Low, CachePriority.Low, CachePriority.Low);
         Assert.Equal([2UL, 3, 4, 0], Keys(cache));
         Assert.Equal([false, false, false, true], Pool(cache));
     }
@@ -175,9 +171,7 @@ public sealed class BlockCacheTests
     public void HighPriorityPool_Overflowing_DemotesItsOldestEntry()
     {
         using var cache = OneShard(4 * Charge, highPriorityPoolRatio: 0.5);
-        InsertAndRelease(cache, 0, CachePriority.High);
-        InsertAndRelease(cache, 1, CachePriority.High);
-        InsertAndRelease(cache, 2, CachePriority.Low);
+        InsertAndRelease(cache, CachePriority.High, CachePriority.High, CachePriority.Low);
         InsertAndRelease(cache, 3, CachePriority.High); // pool holds 2: entry 0 becomes the newest low-priority one
         Assert.Equal([2UL, 0, 1, 3], Keys(cache));
         Assert.Equal([false, false, true, true], Pool(cache));
@@ -190,8 +184,7 @@ public sealed class BlockCacheTests
     public void LowPriorityEntry_HitWhileCached_JoinsTheHighPriorityPool()
     {
         using var cache = OneShard(4 * Charge, highPriorityPoolRatio: 0.5);
-        InsertAndRelease(cache, 0, CachePriority.Low);
-        InsertAndRelease(cache, 1, CachePriority.Low);
+        InsertAndRelease(cache, CachePriority.Low, CachePriority.Low);
         Assert.True(cache.TryGet(1, 0, BlockKind.Data, out CacheHandle handle));
         cache.Release(handle);
         Assert.Equal([1UL, 0], Keys(cache));
@@ -310,6 +303,15 @@ public sealed class BlockCacheTests
 
     private static void InsertAndRelease(BlockCache cache, ulong offset, CachePriority priority = CachePriority.Low) =>
         cache.Release(cache.Insert(1, offset, BlockKind.Data, priority, Filled(cache, Block, (byte)offset)));
+
+    /// <summary>Inserts and releases blocks at offsets 0, 1, … with these priorities.</summary>
+    private static void InsertAndRelease(BlockCache cache, params CachePriority[] priorities)
+    {
+        for (int offset = 0; offset < priorities.Length; offset++)
+        {
+            InsertAndRelease(cache, (ulong)offset, priorities[offset]);
+        }
+    }
 
     private static ulong[] Keys(BlockCache cache) => [.. cache.ShardOf(0, 0, out _).LruSnapshot().Select(e => e.Offset)];
 

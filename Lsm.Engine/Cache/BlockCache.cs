@@ -78,34 +78,10 @@ public sealed class BlockCache : IDisposable
     public long Capacity => Interlocked.Read(ref _capacity);
 
     /// <summary>Bytes charged by the entries in the cache, reservations included.</summary>
-    public long Usage
-    {
-        get
-        {
-            long usage = 0;
-            foreach (LruCacheShard shard in _shards)
-            {
-                usage += shard.Usage;
-            }
-
-            return usage;
-        }
-    }
+    public long Usage => SumOverShards(pinned: false);
 
     /// <summary>Bytes charged by entries readers hold.</summary>
-    public long PinnedUsage
-    {
-        get
-        {
-            long pinned = 0;
-            foreach (LruCacheShard shard in _shards)
-            {
-                pinned += shard.PinnedUsage;
-            }
-
-            return pinned;
-        }
-    }
+    public long PinnedUsage => SumOverShards(pinned: true);
 
     /// <summary>The number of shards.</summary>
     internal int ShardCount => _shards.Length;
@@ -329,6 +305,18 @@ public sealed class BlockCache : IDisposable
 
     /// <summary>Shard <paramref name="shard"/>'s part of <paramref name="total"/>: equal parts, the remainder to the first shards.</summary>
     private long ShareOf(long total, int shard) => (total / _shards.Length) + (shard < total % _shards.Length ? 1 : 0);
+
+    /// <summary>The shards' usages or pinned usages, each read without its lock.</summary>
+    private long SumOverShards(bool pinned)
+    {
+        long sum = 0;
+        foreach (LruCacheShard shard in _shards)
+        {
+            sum += pinned ? shard.PinnedUsage : shard.Usage;
+        }
+
+        return sum;
+    }
 
     private void SetReserved(long reserved)
     {
