@@ -21,7 +21,7 @@ internal readonly struct CacheHandle
         Length = length;
     }
 
-    /// <summary>The shard (or the cache, for a block it refused to keep) the reference belongs to; null for the default handle.</summary>
+    /// <summary>The shard the reference belongs to (also for a block a strict cache refused to keep: a detached slot of the shard); null for the default handle.</summary>
     internal object? Owner { get; }
 
     /// <summary>The entry's slot in its shard.</summary>

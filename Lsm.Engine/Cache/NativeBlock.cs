@@ -2,7 +2,7 @@ namespace Lsm.Engine.Cache;
 
 /// <summary>
 /// Native memory allocated by <see cref="BlockCache.Allocate"/> for a block about to be inserted: the caller fills
-/// it, then passes it to <see cref="BlockCache.Insert"/> (which takes ownership) or to <see cref="BlockCache.Free"/>.
+/// it, then passes it to <see cref="BlockCache.Insert(ulong, ulong, BlockKind, CachePriority, NativeBlock)"/> (which takes ownership) or to <see cref="BlockCache.Free"/>.
 /// </summary>
 internal readonly struct NativeBlock
 {

@@ -587,12 +587,11 @@ internal sealed class TableReader : IDisposable
             throw;
         }
 
-        CacheHandle inserted = cache.Insert(_cacheId, handle.Offset, kind, priority, contents);
+        CacheHandle inserted = cache.Insert(_cacheId, handle.Offset, kind, priority, contents, out bool cached);
         if (_tickers is not null)
         {
-            bool refused = ReferenceEquals(inserted.Owner, cache);
-            _tickers.Add(refused ? Ticker.BlockCacheAddFailures : Ticker.BlockCacheAdd);
-            if (!refused)
+            _tickers.Add(cached ? Ticker.BlockCacheAdd : Ticker.BlockCacheAddFailures);
+            if (cached)
             {
                 _tickers.Add(Ticker.BlockCacheBytesWrite, contents.Length);
             }
