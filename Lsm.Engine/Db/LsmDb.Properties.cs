@@ -228,6 +228,8 @@ public sealed partial class LsmDb
     {
         switch (ticker)
         {
+            case Ticker.NumberKeysRead:
+                return PointLookups();
             case Ticker.NumberKeysWritten:
                 return _counters.Keys;
             case Ticker.BytesWritten:
@@ -252,6 +254,9 @@ public sealed partial class LsmDb
                 return _tickers.Get(ticker);
         }
     }
+
+    /// <summary>Point lookups: each is a memtable hit or a miss, so the Get path counts one ticker fewer.</summary>
+    private long PointLookups() => _tickers.Get(Ticker.MemtableHit) + _tickers.Get(Ticker.MemtableMiss);
 
     /// <summary>Every ticker as RocksDB's <c>Statistics::ToString</c> prints it: <c>name COUNT : n</c>, one a line.</summary>
     private string FormatTickersLocked()
@@ -368,7 +373,7 @@ public sealed partial class LsmDb
             CompactionBytesRead = compactionRead,
             SstBytes = sst,
             LiveDataBytes = live,
-            Gets = _tickers.Get(Ticker.NumberKeysRead),
+            Gets = PointLookups(),
             TablesProbed = _tickers.Get(Ticker.GetTablesProbed),
             TablesRead = _tickers.Get(Ticker.GetTablesRead),
             StallTime = TimeSpan.FromMicroseconds(_writeController?.StalledMicros ?? 0),

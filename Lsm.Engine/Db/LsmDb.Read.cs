@@ -381,7 +381,10 @@ public sealed partial class LsmDb
         TableIterator.ReturnProbe(probe);
     }
 
-    /// <summary>What one point lookup did, counted on the stack and added to the tickers once, on one stripe.</summary>
+    /// <summary>
+    /// What one point lookup did, counted on the stack and added to the tickers at the end, on one stripe, skipping
+    /// zeros. Each lookup is a memtable hit or a miss, so <c>rocksdb.number.keys.read</c> is their sum, not a counter.
+    /// </summary>
     private struct LookupTally
     {
         public bool MemtableHit;
@@ -395,7 +398,6 @@ public sealed partial class LsmDb
         public readonly void AddTo(Tickers tickers)
         {
             Tickers.Stripe stripe = tickers.CurrentStripe();
-            stripe.Add(Ticker.NumberKeysRead, 1);
             stripe.Add(Ticker.BytesRead, BytesRead);
             stripe.Add(MemtableHit ? Ticker.MemtableHit : Ticker.MemtableMiss, 1);
             stripe.Add(Ticker.GetTablesProbed, TablesProbed);
