@@ -11,7 +11,8 @@ namespace Lsm.Engine;
 /// <summary>RocksDB-named properties and statistics tickers.</summary>
 public sealed partial class LsmDb
 {
-    private const string LevelFilesPrefix = "rocksdb.num-files-at-level";
+    /// <summary>The name of <c>rocksdb.num-files-at-level&lt;N&gt;</c> without its level.</summary>
+    internal const string LevelFilesPrefix = "rocksdb.num-files-at-level";
 
     private readonly DbCounters _counters = new();
 

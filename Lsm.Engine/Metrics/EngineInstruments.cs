@@ -29,8 +29,6 @@ internal static class EngineInstruments
     /// <summary>The tag naming the kind of block of block cache lookups: data, index, filter, other.</summary>
     public const string BlockTypeTag = "block_type";
 
-    private const string LevelFilesPrefix = "rocksdb.num-files-at-level";
-
     public static void Create(Meter meter)
     {
         // Reads and writes (statistics tickers).
@@ -160,7 +158,7 @@ internal static class EngineInstruments
             foreach (ColumnFamilyHandle family in db.LiveColumnFamilies())
             {
                 // Every level the family has: the property is unknown past the last one.
-                for (int level = 0; db.TryReadIntProperty(LevelFilesPrefix + level.ToString(CultureInfo.InvariantCulture), family, out long files); level++)
+                for (int level = 0; db.TryReadIntProperty(LsmDb.LevelFilesPrefix + level.ToString(CultureInfo.InvariantCulture), family, out long files); level++)
                 {
                     measurements.Add(new Measurement<long>(files, Tag(DbTag, db.Path), Tag(ColumnFamilyTag, family.Name), Tag(LevelTag, level)));
                 }
