@@ -237,16 +237,20 @@ internal static class DbCommands
         "rocksdb.cur-size-active-mem-table",
         "rocksdb.cur-size-all-mem-tables",
         "rocksdb.size-all-mem-tables",
+        "rocksdb.block-cache-capacity",
+        "rocksdb.block-cache-usage",
+        "rocksdb.block-cache-pinned-usage",
         "rocksdb.total-sst-files-size",
         "rocksdb.live-sst-files-size",
         "rocksdb.background-errors",
         "rocksdb.num-running-flushes",
         "rocksdb.num-snapshots",
-        "rocksdb.num-live-versions",
         "rocksdb.num-running-compactions",
         "rocksdb.compaction-pending",
         "rocksdb.estimate-pending-compaction-bytes",
         "rocksdb.estimate-live-data-size",
+        "rocksdb.is-write-stopped",
+        "rocksdb.actual-delayed-write-rate",
         "lsm.stall-micros",
         "lsm.stall-stops",
         "lsm.stall-delays",
@@ -267,8 +271,9 @@ internal static class DbCommands
         Option<string> merge = MergeOperatorOption();
         var command = new Command(
             "stats",
-            "Print the database's properties (rocksdb.estimate-num-keys, rocksdb.num-files-at-level<N>, ...) per column family, "
-            + "then RocksDB's compaction-stats table per column family and the write, space and read amplification.")
+            "Print the database's properties (rocksdb.estimate-num-keys, rocksdb.num-files-at-level<N>, rocksdb.block-cache-usage, ...) "
+            + "per column family, then RocksDB's compaction-stats table per column family, the write, space and read amplification, "
+            + "and the statistics tickers (rocksdb.options-statistics).")
         {
             dir, cf, merge,
         };
@@ -311,8 +316,13 @@ internal static class DbCommands
                     stdout.Write(db.GetProperty("rocksdb.cfstats", handle));
                 }
 
+                // The tickers, as RocksDB's rocksdb.options-statistics prints them ("rocksdb.block.cache.miss COUNT : 5").
                 stdout.WriteLine();
-                stdout.WriteLine("(flush, compaction, write and read counters cover this open only; sizes, scores and space amplification are the tree's)");
+                stdout.WriteLine("** Statistics **");
+                stdout.Write(db.GetProperty("rocksdb.options-statistics"));
+
+                stdout.WriteLine();
+                stdout.WriteLine("(flush, compaction, write and read counters and the statistics cover this open only; sizes, scores and space amplification are the tree's)");
                 return ExitCodes.Ok;
             });
         });

@@ -203,6 +203,16 @@ public sealed class DbCommandTests
         Assert.Matches(@"rocksdb\.background-errors\s+0\n", o);
         Assert.Matches(@"lsm\.wal-recovery-dropped-records\s+0\n", o);
         Assert.Matches(@"lsm\.stall-micros\s+0\n", o);
+        Assert.Matches(@"rocksdb\.block-cache-capacity\s+33554432\n", o); // the database's own cache (TableOptions.DefaultBlockCacheCapacity)
+        Assert.Matches(@"rocksdb\.block-cache-usage\s+\d+\n", o);
+        Assert.Matches(@"rocksdb\.size-all-mem-tables\s+\d+\n", o);
+        Assert.Matches(@"rocksdb\.is-write-stopped\s+0\n", o);
+
+        // The statistics tickers, one RocksDB line each: the command makes no point lookup.
+        Assert.Contains("** Statistics **\nrocksdb.block.cache.miss COUNT : ", o, StringComparison.Ordinal);
+        Assert.Matches(@"\nrocksdb\.number\.keys\.read COUNT : 0\n", o);
+        Assert.Matches(@"\nrocksdb\.bloom\.filter\.useful COUNT : 0\n", o);
+        Assert.Matches(@"\nrocksdb\.stall\.micros COUNT : 0\n", o);
 
         // The compaction-stats table per family, and the amplification figures (one sorted run: space amplification 1).
         Assert.Contains("** DB Stats **", o, StringComparison.Ordinal);

@@ -55,7 +55,7 @@ public sealed partial class LsmDb
     public LsmIterator NewIterator(ColumnFamilyHandle? columnFamily = null, ReadOptions? options = null)
     {
         options ??= ReadOptions.Default;
-        ReadView view = AcquireView(columnFamily, options, out ulong snapshot);
+        ReadView view = AcquireView(columnFamily, options, out ulong snapshot, forIterator: true);
 
         try
         {
@@ -165,14 +165,21 @@ public sealed partial class LsmDb
     }
 
     /// <summary>Pins what a read of the family sees, and the sequence it reads at.</summary>
-    private ReadView AcquireView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot)
+    /// <remarks>An iterator's view is noted: the memtables it pins count in <c>rocksdb.size-all-mem-tables</c> until released.</remarks>
+    private ReadView AcquireView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot, bool forIterator = false)
     {
         lock (_mutex)
         {
             ThrowIfDisposed();
             ColumnFamilyData cf = Resolve(columnFamily);
             snapshot = SnapshotSequence(options);
-            return new ReadView(cf);
+            var view = new ReadView(cf);
+            if (forIterator)
+            {
+                NoteIteratorMemTables(view);
+            }
+
+            return view;
         }
     }
 
@@ -239,9 +246,8 @@ public sealed partial class LsmDb
                 SearchMemTable(view.Imm[i], snapshot, ref state);
             }
 
+            var tally = new LookupTally { MemtableHit = state.Done };
             KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
-            int probed = 0;
-            int read = 0;
             for (int level = 0; level < view.Version.NumLevels && !state.Done; level++)
             {
                 IReadOnlyList<FileMetadata> files = view.Version.Files(level);
@@ -253,8 +259,7 @@ public sealed partial class LsmDb
 
                         if (InRange(comparator, file, key))
                         {
-                            probed++;
-                            read += SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0), snapshot, ref state) ? 1 : 0;
+                            SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0), snapshot, ref state, ref tally);
                         }
                     }
                 }
@@ -271,8 +276,7 @@ public sealed partial class LsmDb
                             break;
                         }
 
-                        probed++;
-                        read += SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table), snapshot, ref state) ? 1 : 0;
+                        SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table), snapshot, ref state, ref tally);
                         if (comparator.Compare(key, file.LargestUserKey) < 0)
                         {
                             break;
@@ -281,8 +285,10 @@ public sealed partial class LsmDb
                 }
             }
 
-            _counters.RecordGet(probed, read);
-            return state.Finish(ref result, out valueLength);
+            bool found = state.Finish(ref result, out valueLength);
+            tally.BytesRead = found ? valueLength : 0;
+            tally.AddTo(_tickers);
+            return found;
         }
     }
 
@@ -337,25 +343,32 @@ public sealed partial class LsmDb
     }
 
     /// <summary>
-    /// Looks the key up in one table; returns false when its filter ruled the key out without a block read. The
-    /// table's range tombstones join the lookup's cover, which turns every older entry into a deletion.
+    /// Looks the key up in one table, and counts in <paramref name="tally"/> what its filter did. The table's range
+    /// tombstones join the lookup's cover, which turns every older entry into a deletion.
     /// </summary>
-    private static bool SearchTable(TableReader table, ulong snapshot, ref LookupState state)
+    private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state, ref LookupTally tally)
     {
+        tally.TablesProbed++;
         if (table.RangeTombstones.Count > 0)
         {
             state.CoverWith(table.MaxCoveringTombstoneSequence(state.Key, snapshot));
         }
 
+        bool filtered = table.Filter is not null;
         if (!table.KeyMayMatch(state.Key))
         {
-            return false; // the filter rules the key out: no block read
+            tally.FilterUseful++;
+            return; // the filter rules the key out: no block read
         }
+
+        tally.TablesRead++;
+        tally.FilterPositive += filtered ? 1 : 0;
 
         // The probe's spans are copied out by state.Add before the probe moves or goes back to the thread.
         TableIterator probe = TableIterator.RentProbe(table);
-        if (table.TryGetPoint(state.Key, snapshot, probe, out ValueKind kind, out ReadOnlySpan<byte> value)
-            && state.Add(kind, value, InternalKey.Sequence(probe.Key)))
+        bool hasKey = table.TryGetPoint(state.Key, snapshot, probe, out ValueKind kind, out ReadOnlySpan<byte> value);
+        tally.FilterTruePositive += filtered && hasKey ? 1 : 0;
+        if (hasKey && state.Add(kind, value, InternalKey.Sequence(probe.Key)))
         {
             probe.Next();
             while (probe.Valid && table.Comparator.UserComparator.Compare(InternalKey.UserKey(probe.Key), state.Key) == 0
@@ -366,6 +379,32 @@ public sealed partial class LsmDb
         }
 
         TableIterator.ReturnProbe(probe);
-        return true;
+    }
+
+    /// <summary>
+    /// What one point lookup did, counted on the stack and added to the tickers at the end, on one stripe, skipping
+    /// zeros. Each lookup is a memtable hit or a miss, so <c>rocksdb.number.keys.read</c> is their sum, not a counter.
+    /// </summary>
+    private struct LookupTally
+    {
+        public bool MemtableHit;
+        public int TablesProbed;
+        public int TablesRead;
+        public int FilterUseful;
+        public int FilterPositive;
+        public int FilterTruePositive;
+        public long BytesRead;
+
+        public readonly void AddTo(Tickers tickers)
+        {
+            Tickers.Stripe stripe = tickers.CurrentStripe();
+            stripe.Add(Ticker.BytesRead, BytesRead);
+            stripe.Add(MemtableHit ? Ticker.MemtableHit : Ticker.MemtableMiss, 1);
+            stripe.Add(Ticker.GetTablesProbed, TablesProbed);
+            stripe.Add(Ticker.GetTablesRead, TablesRead);
+            stripe.Add(Ticker.BloomFilterUseful, FilterUseful);
+            stripe.Add(Ticker.BloomFilterFullPositive, FilterPositive);
+            stripe.Add(Ticker.BloomFilterFullTruePositive, FilterTruePositive);
+        }
     }
 }

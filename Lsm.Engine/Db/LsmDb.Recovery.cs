@@ -71,6 +71,8 @@ public sealed partial class LsmDb
             OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
             DeleteObsoleteFilesLocked();
         }
+
+        Metrics.EngineMeter.Register(this);
     }
 
     /// <summary>
@@ -97,6 +99,8 @@ public sealed partial class LsmDb
                 }
             }
         }
+
+        Metrics.EngineMeter.Register(this);
     }
 
     /// <summary>

@@ -280,6 +280,7 @@ public sealed partial class LsmDb : IDisposable
 
     private void DisposeCore(bool releaseLock)
     {
+        Metrics.EngineMeter.Unregister(this);
         lock (_mutex)
         {
             if (_disposed)

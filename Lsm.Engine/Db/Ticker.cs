@@ -83,4 +83,10 @@ internal enum Ticker
 
     /// <summary><c>lsm.table.bytes.read</c>: bytes read from table files (blocks and their trailers).</summary>
     TableBytesRead,
+
+    /// <summary><c>lsm.get.tables.probed</c>: tables whose key range held a point lookup's key (a filter probe at least).</summary>
+    GetTablesProbed,
+
+    /// <summary><c>lsm.get.tables.read</c>: of those, tables whose blocks the lookup read (no filter, or it let the key through).</summary>
+    GetTablesRead,
 }

@@ -47,6 +47,8 @@ internal static class TickerNames
         names[(int)Ticker.CompactWriteBytes] = "rocksdb.compact.write.bytes";
         names[(int)Ticker.FlushWriteBytes] = "rocksdb.flush.write.bytes";
         names[(int)Ticker.TableBytesRead] = "lsm.table.bytes.read";
+        names[(int)Ticker.GetTablesProbed] = "lsm.get.tables.probed";
+        names[(int)Ticker.GetTablesRead] = "lsm.get.tables.read";
         return Array.IndexOf(names, null) is int missing && missing >= 0
             ? throw new InvalidOperationException($"ticker {(Ticker)missing} has no name")
             : names;

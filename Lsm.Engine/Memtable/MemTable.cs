@@ -221,6 +221,9 @@ internal sealed unsafe class MemTable : IDisposable
     /// <remarks>The iterator does not hold a reference: the caller must, for as long as it uses it.</remarks>
     public MemTableIterator? NewRangeTombstoneIterator() => NumRangeDeletes == 0 ? null : new(_rangeDeletions);
 
+    /// <summary>True once the last reference was released (the arena is freed).</summary>
+    public bool IsReleased => Volatile.Read(ref _refs) <= 0;
+
     /// <summary>Takes a reference, keeping the arena alive until the matching <see cref="Unref"/>.</summary>
     /// <exception cref="ObjectDisposedException">The last reference was already released.</exception>
     public void Ref()
