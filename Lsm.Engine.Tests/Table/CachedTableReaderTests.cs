@@ -268,5 +268,92 @@ public sealed class CachedTableReaderTests
 
         Assert.True(cache.Usage > before, "the reads did not go through the shared cache");
         Assert.Equal(0, cache.PinnedUsage);
+        Assert.Equal((8L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), a.GetProperty("rocksdb.block-cache-capacity"));
+        Assert.Equal(a.GetProperty("rocksdb.block-cache-usage"), b.GetProperty("rocksdb.block-cache-usage"));
+        Assert.True(a.GetTickerCount("rocksdb.block.cache.data.hit") > 0);
+        Assert.True(b.GetTickerCount("rocksdb.block.cache.data.hit") > 0);
+        Assert.Equal(
+            cache.GetStatistics().DataHits,
+            a.GetTickerCount("rocksdb.block.cache.data.hit") + b.GetTickerCount("rocksdb.block.cache.data.hit"));
+    }
+
+    /// <summary>A scan with <see cref="ReadOptions.FillCache"/> false leaves the cache as it was.</summary>
+    [Fact]
+    public void AScanThatDoesNotFillTheCache_LeavesItAsItWas()
+    {
+        using var cache = new BlockCache(8L << 20);
+        using LsmDb db = LsmDb.Open("/db", new DbOptions
+        {
+            CreateIfMissing = true,
+            FileSystem = new InMemoryFileSystem(),
+            DefaultColumnFamilyOptions = new ColumnFamilyOptions { Table = new TableOptions { BlockCache = cache } },
+        });
+        for (int i = 0; i < 3000; i++)
+        {
+            db.Put(Key(i), Value(i));
+        }
+
+        db.Flush();
+        long before = cache.GetStatistics().Entries;
+        using (LsmIterator it = db.NewIterator(null, new ReadOptions { FillCache = false }))
+        {
+            int seen = 0;
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                seen++;
+            }
+
+            Assert.Equal(3000, seen);
+        }
+
+        Assert.Equal(before, cache.GetStatistics().Entries);
+        using (LsmIterator it = db.NewIterator())
+        {
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+            }
+        }
+
+        Assert.True(cache.GetStatistics().Entries > before + 10);
+    }
+
+    /// <summary>
+    /// Tens of megabytes of cached blocks live in native memory: the managed heap does not grow with them, so a full
+    /// cache adds no garbage-collection work.
+    /// </summary>
+    [Fact]
+    public void CachedBlocks_LiveOffTheManagedHeap()
+    {
+        using var cache = new BlockCache(64L << 20);
+        using LsmDb db = LsmDb.Open("/db", new DbOptions
+        {
+            CreateIfMissing = true,
+            FileSystem = new InMemoryFileSystem(),
+            DefaultColumnFamilyOptions = new ColumnFamilyOptions
+            {
+                WriteBufferSize = 8L << 20,
+                Table = new TableOptions { BlockCache = cache, Compression = CompressionType.None },
+            },
+        });
+        byte[] value = new byte[1000];
+        for (int i = 0; i < 24_000; i++)
+        {
+            Random.Shared.NextBytes(value);
+            db.Put(Key(i), value);
+        }
+
+        db.Flush();
+        db.WaitForCompactions();
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        for (int i = 0; i < 24_000; i++)
+        {
+            Assert.NotNull(db.Get(Key(i)));
+        }
+
+        long cached = cache.Usage;
+        long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.True(cached > 20L << 20, $"only {cached} bytes were cached");
+        Assert.True(heapAfter - heapBefore < 2L << 20, $"the managed heap grew by {heapAfter - heapBefore} bytes while {cached} bytes were cached");
+        Assert.True(cache.GetStatistics().NativeBytes >= cached - (cache.GetStatistics().Entries * BlockCache.PerEntryOverhead));
     }
 }

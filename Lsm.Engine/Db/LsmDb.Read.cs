@@ -68,7 +68,7 @@ public sealed partial class LsmDb
             KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
             foreach (FileMetadata file in view.Version.Files(0))
             {
-                children.Add(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0).NewIterator());
+                children.Add(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0).NewIterator(options.FillCache));
             }
 
             for (int level = 1; level < view.Version.NumLevels; level++)
@@ -76,7 +76,7 @@ public sealed partial class LsmDb
                 IReadOnlyList<FileMetadata> files = view.Version.Files(level);
                 if (files.Count > 0)
                 {
-                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f.FileNumber, view.ColumnFamily.Options.Table)));
+                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f.FileNumber, view.ColumnFamily.Options.Table), options.FillCache));
                 }
             }
 

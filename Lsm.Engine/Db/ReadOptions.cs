@@ -14,4 +14,11 @@ public sealed record ReadOptions
 
     /// <summary>Iterators see no key at or above this one (exclusive bound). Default: null.</summary>
     public byte[]? UpperBound { get; init; }
+
+    /// <summary>
+    /// Whether the blocks an iterator reads from tables are inserted into the block cache. Set it to false for a long
+    /// scan that should not push the working set out of the cache (blocks already cached are still used). Point
+    /// lookups always fill the cache. Default: true, as RocksDB's <c>fill_cache</c>.
+    /// </summary>
+    public bool FillCache { get; init; } = true;
 }
