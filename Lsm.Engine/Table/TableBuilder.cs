@@ -198,14 +198,14 @@ internal sealed class TableBuilder : IDisposable
         if (_filter is not null && _filter.KeyCount > 0)
         {
             filterEntries = (ulong)_filter.KeyCount; // before Finish, which resets the builder
-            byte[] filter = _filter.Finish();
-            filterSize = (ulong)filter.Length;
-            metaindex[FilterPolicyNames.FullFilterMetaIndexKey] = WriteRawBlock(filter, CompressionType.None);
+            byte[] filter = _filter.FinishRented(out int filterLength);
+            filterSize = (ulong)filterLength;
+            metaindex[FilterPolicyNames.FullFilterMetaIndexKey] = WriteRawBlock(filter.AsSpan(0, filterLength), CompressionType.None);
+            System.Buffers.ArrayPool<byte>.Shared.Return(filter);
         }
 
         bool indexKeysAreInternal = _indexNeedsSequence;
-        byte[] indexBlock = BuildIndexBlock(indexKeysAreInternal);
-        BlockHandle indexHandle = WriteRawBlock(indexBlock, CompressionType.None);
+        BlockHandle indexHandle = WriteIndexBlock(indexKeysAreInternal, out int indexLength);
         if (_options.FormatVersion >= 6)
         {
             metaindex[TableFormat.IndexBlockName] = indexHandle;
@@ -217,7 +217,7 @@ internal sealed class TableBuilder : IDisposable
         }
 
         byte[] properties = PropertiesBlock.Encode(CollectProperties(
-            indexBlock.Length, indexKeysAreInternal, filterSize, filterEntries, tailStart));
+            indexLength, indexKeysAreInternal, filterSize, filterEntries, tailStart));
         metaindex[TableFormat.PropertiesBlockName] = WriteRawBlock(properties, CompressionType.None);
 
         using var metaBuilder = new BlockBuilder(1);
@@ -290,16 +290,19 @@ internal sealed class TableBuilder : IDisposable
     /// The index has restart interval 1, so every entry stores its whole key and whole handle; from format
     /// version 4 its entries omit the value length (the handle's varints delimit themselves).
     /// </remarks>
-    private byte[] BuildIndexBlock(bool internalKeys)
+    private BlockHandle WriteIndexBlock(bool internalKeys, out int length)
     {
         using var builder = new BlockBuilder(1, valueDeltaEncoding: _options.FormatVersion >= 4);
+        Span<byte> encoded = stackalloc byte[BlockHandle.MaxEncodedLength];
         foreach ((byte[] separator, BlockHandle handle) in _index)
         {
             ReadOnlySpan<byte> key = internalKeys ? separator : InternalKey.UserKey(separator);
-            builder.Add(key, handle.Encode());
+            builder.Add(key, encoded[..handle.EncodeTo(encoded)]);
         }
 
-        return builder.Finish().ToArray();
+        ReadOnlySpan<byte> block = builder.Finish();
+        length = block.Length;
+        return WriteRawBlock(block, CompressionType.None); // written from the builder's pooled buffer: no copy
     }
 
     private Dictionary<string, byte[]> CollectProperties(

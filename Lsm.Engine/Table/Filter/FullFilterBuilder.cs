@@ -115,15 +115,33 @@ internal sealed class FullFilterBuilder
         }
     }
 
-    /// <summary>
-    /// Produces the filter block contents (bit array plus 5-byte trailer) and resets the builder.
-    /// Returns an empty array when no key was added (write no filter block in that case).
-    /// </summary>
+    /// <summary>Builds the filter for the keys added so far into a new array and resets the builder.</summary>
+    /// <returns>The filter block contents (an empty array when no key was added).</returns>
     public byte[] Finish()
+    {
+        byte[] rented = FinishRented(out int length);
+        byte[] filter = rented.AsSpan(0, length).ToArray();
+        if (rented.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return filter;
+    }
+
+    /// <summary>
+    /// Builds the filter into an array rented from <see cref="ArrayPool{T}.Shared"/> (return it when written), resets
+    /// the builder and gives its hash buffer back to the pool: a table's filter and hashes are reused by the next
+    /// table instead of landing on the large-object heap for each one.
+    /// </summary>
+    /// <param name="length">The filter's length: the first bytes of the returned array (0, with an empty array, when no key was added).</param>
+    public byte[] FinishRented(out int length)
     {
         if (_count == 0)
         {
             Reset();
+            ReleaseHashes();
+            length = 0;
             return [];
         }
 
@@ -135,9 +153,11 @@ internal sealed class FullFilterBuilder
         }
 
         int numProbes = FastLocalBloom.GetNumProbes(_count, lengthWithMetadata, MillibitsPerKey, _optimizeFiltersForMemory);
-        var filter = new byte[lengthWithMetadata];
-        int len = filter.Length - FastLocalBloom.MetadataLength;
+        length = (int)lengthWithMetadata;
+        byte[] filter = ArrayPool<byte>.Shared.Rent(length);
+        int len = length - FastLocalBloom.MetadataLength;
         Span<byte> bits = filter.AsSpan(0, len);
+        bits.Clear();
         ReadOnlySpan<ulong> hashes = _hashes.AsSpan(0, _count);
         foreach (ulong hash in hashes)
         {
@@ -147,10 +167,22 @@ internal sealed class FullFilterBuilder
         filter[len] = 0xFF;                 // -1: newer Bloom implementations
         filter[len + 1] = 0;                // sub-implementation 0: FastLocalBloom
         filter[len + 2] = (byte)numProbes;  // block size code 0 (64 bytes) in the top 3 bits
-        // filter[len + 3] and filter[len + 4] stay 0 (reserved).
+        filter[len + 3] = 0;                // reserved
+        filter[len + 4] = 0;                // reserved
 
         Reset();
+        ReleaseHashes();
         return filter;
+    }
+
+    /// <summary>Gives the hash buffer back to the pool; the next key rents one again.</summary>
+    private void ReleaseHashes()
+    {
+        if (_hashes.Length != 0)
+        {
+            ArrayPool<ulong>.Shared.Return(_hashes);
+            _hashes = [];
+        }
     }
 
     /// <summary>Discards added keys, keeping the hash buffer for reuse.</summary>
