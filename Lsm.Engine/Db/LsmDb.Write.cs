@@ -475,9 +475,10 @@ public sealed partial class LsmDb
     internal long WriteBufferManagerFlushes => Interlocked.Read(ref _writeBufferManagerFlushes);
 
     /// <summary>
-    /// Switches the largest non-empty active memtable of the database to immutable, for the flush threads, passing over
-    /// families that already hold <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> − 1 immutable memtables (their
-    /// pending flushes will free memory). See <see cref="WriteBufferManager"/> for why the largest.
+    /// Switches the largest non-empty active memtable of the database to immutable, for the flush threads, unless its
+    /// family already holds <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> − 1 immutable memtables: then its
+    /// pending flushes will free memory, and switching a smaller memtable instead would only make small tables. See
+    /// <see cref="WriteBufferManager"/> for why the largest.
     /// </summary>
     /// <returns>Whether a memtable was switched.</returns>
     private bool SwitchLargestMemtableLocked()
@@ -485,18 +486,13 @@ public sealed partial class LsmDb
         ColumnFamilyData? largest = null;
         foreach (ColumnFamilyData cf in _columnFamilies.Values)
         {
-            if (cf.Handle.IsDropped || cf.Mem.IsEmpty || cf.Imm.Count >= cf.Options.MaxWriteBufferNumber - 1)
-            {
-                continue;
-            }
-
-            if (largest is null || cf.Mem.ApproximateMemoryUsage > largest.Mem.ApproximateMemoryUsage)
+            if (!cf.Handle.IsDropped && !cf.Mem.IsEmpty && (largest is null || cf.Mem.ApproximateMemoryUsage > largest.Mem.ApproximateMemoryUsage))
             {
                 largest = cf;
             }
         }
 
-        if (largest is null)
+        if (largest is null || largest.Imm.Count >= largest.Options.MaxWriteBufferNumber - 1)
         {
             return false;
         }

@@ -36,12 +36,7 @@ internal sealed class CacheReservation
     public long Update(long used)
     {
         Debug.Assert(used >= 0, "negative memory");
-        if (used <= _reserved && used >= _reserved / 4 * 3)
-        {
-            return 0; // covered, and not so far below the reservation that returning some is worth it
-        }
-
-        long target = RoundUp(used);
+        long target = Target(_reserved, used);
         long delta = target - _reserved;
         if (delta > 0)
         {
@@ -54,6 +49,17 @@ internal sealed class CacheReservation
 
         Volatile.Write(ref _reserved, target);
         return delta;
+    }
+
+    /// <summary>The reservation that follows <paramref name="reserved"/> when <paramref name="used"/> bytes are in use (the rule in the remarks).</summary>
+    public static long Target(long reserved, long used)
+    {
+        if (used <= reserved && used >= reserved / 4 * 3)
+        {
+            return reserved; // covered, and not so far below the reservation that returning some is worth it
+        }
+
+        return RoundUp(used);
     }
 
     private static long RoundUp(long bytes) => (bytes + Unit - 1) / Unit * Unit;

@@ -19,9 +19,9 @@ namespace Lsm.Engine;
 /// least half of it (when more than half is already being flushed, another flush would not help). Before each write
 /// group, a database sharing the manager then switches its <b>largest</b> non-empty mutable memtable to immutable, which
 /// the flush threads write to level 0. RocksDB picks the family with the oldest memtable, to release old logs sooner;
-/// the largest frees the most memory per flush, which is what a memory budget asks for. A family that already holds
-/// <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> − 1 immutable memtables is passed over: its flushes are
-/// pending and will free memory.</para>
+/// the largest frees the most memory per flush, which is what a memory budget asks for. When the largest memtable's
+/// family already holds <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> − 1 immutable memtables, nothing is
+/// switched: its pending flushes will free memory, and switching a smaller memtable would only make small tables.</para>
 /// <para><b>Stall</b> (<see cref="AllowStall"/>, RocksDB's <c>allow_stall</c>): while all memory is at or above
 /// <see cref="BufferSize"/>, writers wait before their write group, switching memtables as above, until flushes bring
 /// memory back under the budget. A database stops waiting when neither it nor any other database sharing the manager
