@@ -189,48 +189,23 @@ public sealed class WriteBufferManagerDbTests
     [Fact]
     public void AllowStall_WriterWaitsForTheFlush_AndResumesWhenItFreesMemory()
     {
-        using var gate = new ManualResetEventSlim(false);
-        using var entered = new SemaphoreSlim(0);
-        var fs = new FaultInjectingFileSystem(new InMemoryFileSystem());
-        HoldFlushes(fs, gate, entered);
-        var manager = new WriteBufferManager(512 * 1024, allowStall: true);
-        var family = new ColumnFamilyOptions { WriteBufferSize = 1 << 20, MaxWriteBufferNumber = 4 }; // chunks of 128 KiB
-        using LsmDb db = LsmDb.Open("/db", Options(fs, manager, family));
         const int Keys = 1500; // ~1.5 MiB: three times the budget
-        int written = 0;
-        Exception? failure = null;
-        var writer = new Thread(() =>
-        {
-            try
-            {
-                for (int i = 0; i < Keys; i++)
-                {
-                    db.Put(Key("k", i), Value);
-                    Volatile.Write(ref written, i + 1);
-                }
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        })
-        { IsBackground = true, Name = "wbm-stall-writer" };
-        writer.Start();
-
-        Assert.True(entered.Wait(Patience), "no flush started");
-        Await(manager.ShouldStall, "the budget is full");
-        int stalledAt = Volatile.Read(ref written);
+        using var harness = new GatedWriter(Keys);
+        harness.AwaitStall();
+        int stalledAt = harness.Written;
         Thread.Sleep(300);
-        Assert.Equal(stalledAt, Volatile.Read(ref written)); // waiting, not writing past the budget
+        Assert.Equal(stalledAt, harness.Written); // waiting, not writing past the budget
         Assert.True(stalledAt < Keys);
-        Assert.True(writer.IsAlive);
+        Assert.True(harness.IsAlive);
+        LsmDb db = harness.Db;
+        WriteBufferManager manager = harness.Manager;
         Assert.True(Property(db, "lsm.stall-stops") >= 1);
         Assert.True(manager.MemoryUsage < manager.BufferSize + (256 * 1024), $"{manager} while stalled");
 
-        gate.Set();
-        Assert.True(writer.Join(Patience), "the writer did not resume after the flush");
-        Assert.Null(failure);
-        Assert.Equal(Keys, written);
+        harness.OpenGate();
+        Assert.True(harness.Join(), "the writer did not resume after the flush");
+        Assert.Null(harness.Failure);
+        Assert.Equal(Keys, harness.Written);
         Assert.True(db.WriteBufferManagerFlushes >= 1);
         Assert.True(Property(db, "lsm.stall-micros") > 0);
         for (int i = 0; i < Keys; i += 97)
@@ -242,53 +217,95 @@ public sealed class WriteBufferManagerDbTests
     [Fact]
     public void AllowStall_DisposeReleasesAStalledWriter_WithoutADeadlock()
     {
-        using var gate = new ManualResetEventSlim(false);
-        using var entered = new SemaphoreSlim(0);
-        var fs = new FaultInjectingFileSystem(new InMemoryFileSystem());
-        HoldFlushes(fs, gate, entered);
-        var manager = new WriteBufferManager(512 * 1024, allowStall: true);
-        var family = new ColumnFamilyOptions { WriteBufferSize = 1 << 20, MaxWriteBufferNumber = 4 };
-        LsmDb db = LsmDb.Open("/db", Options(fs, manager, family));
-        Exception? failure = null;
-        var writer = new Thread(() =>
+        using var harness = new GatedWriter(100_000);
+        harness.AwaitStall();
+
+        var disposer = new Thread(harness.Db.Dispose) { IsBackground = true, Name = "wbm-disposer" };
+        disposer.Start();
+        Assert.True(harness.Join(), "Dispose did not release the stalled writer");
+        Assert.IsType<ObjectDisposedException>(harness.Failure?.InnerException ?? harness.Failure);
+        harness.OpenGate(); // the held flush may finish now, so Dispose can join the flush thread
+        Assert.True(disposer.Join(Patience), "Dispose did not finish");
+        Assert.Equal(0, harness.Manager.MemoryUsage);
+    }
+
+    /// <summary>
+    /// A database under a 512 KiB budget with stalls allowed (write buffers of 1 MiB, so arena chunks of 128 KiB), whose
+    /// flushes wait at a gate when they create their table, and a thread writing 1 KiB values to it.
+    /// </summary>
+    private sealed class GatedWriter : IDisposable
+    {
+        private readonly ManualResetEventSlim _gate = new(false);
+        private readonly SemaphoreSlim _entered = new(0);
+        private readonly Thread _thread;
+        private readonly int _keys;
+        private int _written;
+
+        public GatedWriter(int keys)
+        {
+            var fs = new FaultInjectingFileSystem(new InMemoryFileSystem());
+            fs.AddRule(new FileSystemFault
+            {
+                Operation = FileSystemOperation.Create,
+                PathFilter = FileSystemFault.NameEndsWith(".sst"),
+                Kind = FaultKind.None,
+                OnFire = (_, _) =>
+                {
+                    _entered.Release();
+                    _gate.Wait();
+                },
+            });
+            Manager = new WriteBufferManager(512 * 1024, allowStall: true);
+            Db = LsmDb.Open("/db", Options(fs, Manager, new ColumnFamilyOptions { WriteBufferSize = 1 << 20, MaxWriteBufferNumber = 4 }));
+            _keys = keys;
+            _thread = new Thread(Run) { IsBackground = true, Name = "wbm-stall-writer" };
+            _thread.Start();
+        }
+
+        public LsmDb Db { get; }
+
+        public WriteBufferManager Manager { get; }
+
+        public int Written => Volatile.Read(ref _written);
+
+        public Exception? Failure { get; private set; }
+
+        public bool IsAlive => _thread.IsAlive;
+
+        /// <summary>Waits until a flush is held at the gate and the budget is full.</summary>
+        public void AwaitStall()
+        {
+            Assert.True(_entered.Wait(Patience), "no flush started");
+            Await(Manager.ShouldStall, "the budget is full");
+        }
+
+        public void OpenGate() => _gate.Set();
+
+        public bool Join() => _thread.Join(Patience);
+
+        public void Dispose()
+        {
+            _gate.Set();
+            Db.Dispose();
+            _thread.Join(Patience);
+            _gate.Dispose();
+            _entered.Dispose();
+        }
+
+        private void Run()
         {
             try
             {
-                for (int i = 0; i < 100_000; i++)
+                for (int i = 0; i < _keys; i++)
                 {
-                    db.Put(Key("k", i), Value);
+                    Db.Put(Key("k", i), Value);
+                    Volatile.Write(ref _written, i + 1);
                 }
             }
-            catch (Exception e)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                failure = e;
+                Failure = e;
             }
-        })
-        { IsBackground = true, Name = "wbm-stall-writer" };
-        writer.Start();
-        Assert.True(entered.Wait(Patience), "no flush started");
-        Await(manager.ShouldStall, "the budget is full");
-
-        var disposer = new Thread(db.Dispose) { IsBackground = true, Name = "wbm-disposer" };
-        disposer.Start();
-        Assert.True(writer.Join(Patience), "Dispose did not release the stalled writer");
-        Assert.IsType<ObjectDisposedException>(failure?.InnerException ?? failure);
-        gate.Set(); // the held flush may finish now, so Dispose can join the flush thread
-        Assert.True(disposer.Join(Patience), "Dispose did not finish");
-        Assert.Equal(0, manager.MemoryUsage);
+        }
     }
-
-    /// <summary>Makes every table creation (a flush's output) wait for <paramref name="gate"/>, signalling <paramref name="entered"/> first.</summary>
-    private static void HoldFlushes(FaultInjectingFileSystem fs, ManualResetEventSlim gate, SemaphoreSlim entered) =>
-        fs.AddRule(new FileSystemFault
-        {
-            Operation = FileSystemOperation.Create,
-            PathFilter = FileSystemFault.NameEndsWith(".sst"),
-            Kind = FaultKind.None,
-            OnFire = (_, _) =>
-            {
-                entered.Release();
-                gate.Wait();
-            },
-        });
 }
