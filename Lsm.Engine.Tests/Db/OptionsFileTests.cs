@@ -212,6 +212,7 @@ public sealed class OptionsFileTests
             ParanoidChecks = false,
             MaxBackgroundFlushes = 3,
             WalRecoveryMode = WalRecoveryMode.SkipAnyCorruptedRecords,
+            DbWriteBufferSize = 123_456_789,
         };
         var second = new ColumnFamilyOptions
         {
@@ -236,6 +237,7 @@ public sealed class OptionsFileTests
         Assert.Equal(1, n.rocksdb_options_get_create_missing_column_families(loaded.DbOptions));
         Assert.Equal(0, n.rocksdb_options_get_paranoid_checks(loaded.DbOptions));
         Assert.Equal(3, n.rocksdb_options_get_max_background_flushes(loaded.DbOptions));
+        Assert.Equal(123_456_789UL, (ulong)n.rocksdb_options_get_db_write_buffer_size(loaded.DbOptions));
         Assert.Equal((int)WalRecoveryMode.SkipAnyCorruptedRecords, n.rocksdb_options_get_wal_recovery_mode(loaded.DbOptions));
 
         Assert.Equal((ulong)ColumnFamilyOptions.DefaultWriteBufferSize, (ulong)n.rocksdb_options_get_write_buffer_size(loaded.ColumnFamilyOptions[0]));

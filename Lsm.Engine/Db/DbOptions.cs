@@ -65,6 +65,25 @@ public sealed record DbOptions
     /// </summary>
     public long DelayedWriteRate { get; init; } = DefaultDelayedWriteRate;
 
+    /// <summary>
+    /// The budget the memtables of every column family of this database are charged to, which other databases may
+    /// share (RocksDB's <c>write_buffer_manager</c>; Flink shares one per slot): near it the largest memtable is flushed
+    /// early, and writes may stall over it (see <see cref="Lsm.Engine.WriteBufferManager"/>). <see cref="MemoryBudget"/>
+    /// builds one charged to a shared block cache. When set, <see cref="DbWriteBufferSize"/> is ignored, as in RocksDB.
+    /// Default: null.
+    /// </summary>
+    public WriteBufferManager? WriteBufferManager { get; init; }
+
+    /// <summary>
+    /// Shorthand for a budget of this database's own: bytes of memtable memory over all its column families before the
+    /// largest memtable is flushed early (RocksDB's <c>db_write_buffer_size</c>, written to the OPTIONS file under that
+    /// name). Creates a <see cref="Lsm.Engine.WriteBufferManager"/> of that size, without cost to cache and without stalls,
+    /// when <see cref="WriteBufferManager"/> is null. 0: no budget, each family is bounded only by its own
+    /// <see cref="ColumnFamilyOptions.WriteBufferSize"/> × <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/>.
+    /// Default: 0, as RocksDB.
+    /// </summary>
+    public long DbWriteBufferSize { get; init; }
+
     internal IO.IFileSystem FileSystem { get; init; } = IO.LocalFileSystem.Instance;
 
     internal ColumnFamilyOptions OptionsFor(string name) =>
@@ -86,6 +105,11 @@ public sealed record DbOptions
         if (DelayedWriteRate < 1)
         {
             throw new ArgumentException("DelayedWriteRate must be positive.", nameof(DelayedWriteRate));
+        }
+
+        if (DbWriteBufferSize < 0)
+        {
+            throw new ArgumentException("DbWriteBufferSize must not be negative.", nameof(DbWriteBufferSize));
         }
 
         if (!Enum.IsDefined(WalRecoveryMode))

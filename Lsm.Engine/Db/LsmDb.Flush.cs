@@ -109,6 +109,7 @@ public sealed partial class LsmDb
             }
         }
 
+        cf.Mem.MemoryTracker?.MarkImmutable();
         cf.Imm.Add(new ImmutableMemTable(cf.Mem, newLog));
         cf.Mem = NewMemTable(cf.Options);
         RecalculateWriteStallLocked(cf);

@@ -162,9 +162,15 @@ public sealed partial class LsmDb
         return cf;
     }
 
-    /// <remarks>Arena chunks of an eighth of the write buffer (at most 1 MiB), as RocksDB sizes its arena blocks, so small buffers fill in small steps.</remarks>
-    private static MemTable NewMemTable(ColumnFamilyOptions options) =>
-        new(new InternalKeyComparator(options.Table.Comparator), (int)Math.Clamp(options.WriteBufferSize / 8, Arena.MinChunkSize, Arena.DefaultChunkSize));
+    /// <remarks>
+    /// Arena chunks of an eighth of the write buffer (at most 1 MiB), as RocksDB sizes its arena blocks, so small buffers
+    /// fill in small steps; each chunk is charged to the write buffer manager, if any.
+    /// </remarks>
+    private MemTable NewMemTable(ColumnFamilyOptions options) =>
+        new(
+            new InternalKeyComparator(options.Table.Comparator),
+            (int)Math.Clamp(options.WriteBufferSize / 8, Arena.MinChunkSize, Arena.DefaultChunkSize),
+            MemtableBudget?.NewTracker());
 
     /// <summary>Replays, in order, every log at or after the oldest one a column family still needs.</summary>
     /// <param name="edits">

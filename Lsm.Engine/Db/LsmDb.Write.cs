@@ -27,6 +27,16 @@ public sealed partial class LsmDb
     [ThreadStatic]
     private static WriteBatch? t_singleBatch;
 
+    /// <summary>How often a writer stalled by the write buffer manager looks again (another database's flush does not wake it).</summary>
+    private const int WriteBufferManagerPollMilliseconds = 5;
+
+    // The database's own write buffer manager when DbOptions.DbWriteBufferSize asks for one: created with the first
+    // memtable (under the mutex, or during the single-threaded open).
+    private WriteBufferManager? _ownWriteBufferManager;
+
+    // Memtables switched early because the write buffer manager asked for a flush (for tests and statistics).
+    private long _writeBufferManagerFlushes;
+
     // True while a leader appends to the log and inserts into memtables outside the mutex. Anything that swaps
     // or frees a memtable or the log from another thread (Flush, DropColumnFamily) waits for it to clear.
     private bool _groupInFlight;
@@ -415,9 +425,25 @@ public sealed partial class LsmDb
 
     /// <summary>
     /// Makes the active memtables immutable when full, waiting (a write stall) while a family already has
-    /// <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> memtables.
+    /// <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> memtables; then serves the write buffer manager: switches
+    /// the largest memtable when it asks for a flush, and waits while it stalls writes.
     /// </summary>
     private void MakeRoomForWriteLocked()
+    {
+        MakeRoomInFullMemtablesLocked();
+        if (MemtableBudget is WriteBufferManager budget)
+        {
+            if (budget.ShouldFlush())
+            {
+                SwitchLargestMemtableLocked();
+            }
+
+            StallForWriteBufferManagerLocked(budget);
+        }
+    }
+
+    /// <summary>Makes each full active memtable immutable, waiting while its family has as many memtables as it may.</summary>
+    private void MakeRoomInFullMemtablesLocked()
     {
         foreach (ColumnFamilyData cf in _columnFamilies.Values)
         {
@@ -434,6 +460,83 @@ public sealed partial class LsmDb
             }
 
             SwitchMemtableLocked(cf);
+        }
+    }
+
+    /// <summary>
+    /// The write buffer manager the memtables are charged to: <see cref="DbOptions.WriteBufferManager"/>, else one of
+    /// <see cref="DbOptions.DbWriteBufferSize"/> bytes of the database's own, else null.
+    /// </summary>
+    internal WriteBufferManager? MemtableBudget =>
+        _options.WriteBufferManager
+        ?? (_options.DbWriteBufferSize > 0 ? _ownWriteBufferManager ??= new WriteBufferManager(_options.DbWriteBufferSize) : null);
+
+    /// <summary>Memtables switched to immutable ahead of their write buffer size because the write buffer manager asked.</summary>
+    internal long WriteBufferManagerFlushes => Interlocked.Read(ref _writeBufferManagerFlushes);
+
+    /// <summary>
+    /// Switches the largest non-empty active memtable of the database to immutable, for the flush threads, unless its
+    /// family already holds <see cref="ColumnFamilyOptions.MaxWriteBufferNumber"/> − 1 immutable memtables: then its
+    /// pending flushes will free memory, and switching a smaller memtable instead would only make small tables. See
+    /// <see cref="WriteBufferManager"/> for why the largest.
+    /// </summary>
+    /// <returns>Whether a memtable was switched.</returns>
+    private bool SwitchLargestMemtableLocked()
+    {
+        ColumnFamilyData? largest = null;
+        foreach (ColumnFamilyData cf in _columnFamilies.Values)
+        {
+            if (!cf.Handle.IsDropped && !cf.Mem.IsEmpty && (largest is null || cf.Mem.ApproximateMemoryUsage > largest.Mem.ApproximateMemoryUsage))
+            {
+                largest = cf;
+            }
+        }
+
+        if (largest is null || largest.Imm.Count >= largest.Options.MaxWriteBufferNumber - 1)
+        {
+            return false;
+        }
+
+        SwitchMemtableLocked(largest);
+        Interlocked.Increment(ref _writeBufferManagerFlushes);
+        return true;
+    }
+
+    /// <summary>
+    /// While <paramref name="budget"/> stalls writes: switches memtables for flushing and waits for flushes to free
+    /// memory. Gives up waiting when nothing anywhere is on its way out and this database has nothing left to switch
+    /// (see <see cref="WriteBufferManager"/>). The wait counts as a stop in the write controller's statistics.
+    /// </summary>
+    private void StallForWriteBufferManagerLocked(WriteBufferManager budget)
+    {
+        if (!budget.ShouldStall())
+        {
+            return;
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        _writeController?.RecordStop(WriteStallCause.WriteBufferManager);
+        try
+        {
+            while (budget.ShouldStall())
+            {
+                ThrowIfDisposed();
+                ThrowIfBackgroundError();
+                if (!SwitchLargestMemtableLocked() && !budget.HasImmutableMemory)
+                {
+                    return; // waiting cannot free anything: the memory is in memtables of databases that do not write
+                }
+
+                // Our flushes pulse the mutex; another database's do not, hence the bound.
+                Monitor.Wait(_mutex, WriteBufferManagerPollMilliseconds);
+            }
+        }
+        finally
+        {
+            if (_writeController is not null)
+            {
+                _writeController.StalledMicros += (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            }
         }
     }
 }

@@ -102,6 +102,12 @@ internal static class OptionsFile
         Option(text, "create_missing_column_families", Bool(db.CreateMissingColumnFamilies));
         Option(text, "paranoid_checks", Bool(db.ParanoidChecks));
         Option(text, "max_background_flushes", Int(db.MaxBackgroundFlushes));
+        if (db.DbWriteBufferSize > 0)
+        {
+            // Left out at its default (0) so files of databases without a budget stay as they were; RocksDB reads 0 then.
+            Option(text, "db_write_buffer_size", Int(db.DbWriteBufferSize));
+        }
+
         Option(text, "wal_recovery_mode", WalRecoveryModeName(db.WalRecoveryMode));
 
         foreach ((string name, ColumnFamilyOptions cf) in columnFamilies)

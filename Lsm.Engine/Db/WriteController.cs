@@ -57,11 +57,11 @@ internal sealed class WriteController
     /// <summary>Whether some family slows writes down (and none stops them).</summary>
     public bool NeedsDelay => _delayed > 0 && _stopped == 0;
 
-    /// <summary>Times a family entered a stop, by cause (index: <see cref="WriteStallCause"/>).</summary>
-    public long[] Stops { get; } = new long[4];
+    /// <summary>Times a family entered a stop, by cause (index: <see cref="WriteStallCause"/>), and stalls of the write buffer manager.</summary>
+    public long[] Stops { get; } = new long[(int)WriteStallCause.WriteBufferManager + 1];
 
     /// <summary>Times a family entered a delay, by cause.</summary>
-    public long[] Delays { get; } = new long[4];
+    public long[] Delays { get; } = new long[(int)WriteStallCause.WriteBufferManager + 1];
 
     /// <summary>Microseconds writers spent stopped or delayed (the database adds what it waited).</summary>
     public long StalledMicros { get; set; }
@@ -114,6 +114,9 @@ internal sealed class WriteController
 
         _families[columnFamilyId] = new FamilyState(condition, cause, pendingCompactionBytes);
     }
+
+    /// <summary>Counts a stop that is no family's condition: a writer waiting for the write buffer manager.</summary>
+    public void RecordStop(WriteStallCause cause) => Stops[(int)cause]++;
 
     /// <summary>Forgets a dropped family's condition.</summary>
     public void Remove(uint columnFamilyId)

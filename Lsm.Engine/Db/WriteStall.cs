@@ -25,6 +25,12 @@ internal enum WriteStallCause
 
     /// <summary>Too many bytes waiting to be compacted (the pickers' estimate).</summary>
     PendingCompactionBytes,
+
+    /// <summary>
+    /// The memtables of the databases sharing a <see cref="Lsm.Engine.WriteBufferManager"/> with stalls allowed hold its
+    /// whole budget (RocksDB's write_buffer_manager_limit_stops): database-wide, never a family's condition.
+    /// </summary>
+    WriteBufferManager,
 }
 
 /// <summary>The thresholds of one column family that decide its stall condition; a limit of 0 is off.</summary>

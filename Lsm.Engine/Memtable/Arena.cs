@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Lsm.Engine.Memory;
 
 namespace Lsm.Engine.Memtable;
 
@@ -62,6 +63,7 @@ internal sealed unsafe partial class Arena : IDisposable
 
     private readonly int _chunkSize;
     private readonly bool _useHugeRegions;
+    private readonly MemtableMemoryTracker? _tracker; // charged each chunk as it is taken, released at Dispose
     private readonly List<nint> _chunks = new(16); // from NativeMemory.AlignedAlloc: freed one by one
     private readonly List<nint> _regions = [];     // huge-page regions of HugeRegionSize: unmapped one by one
     private byte* _regionCursor;                   // the next chunk of the current region
@@ -76,10 +78,12 @@ internal sealed unsafe partial class Arena : IDisposable
     /// <summary>Creates an empty arena; no memory is reserved until the first allocation.</summary>
     /// <param name="chunkSize">The size of regular chunks, at least <see cref="MinChunkSize"/>. Default: 1 MiB.</param>
     /// <param name="hugePages">Whether chunks may come from huge-page regions (see remarks). Default: true; false to measure without.</param>
-    public Arena(int chunkSize = DefaultChunkSize, bool hugePages = true)
+    /// <param name="tracker">Where each chunk is charged as it is taken (a write buffer manager's), released at <see cref="Dispose"/>; null: none.</param>
+    public Arena(int chunkSize = DefaultChunkSize, bool hugePages = true, MemtableMemoryTracker? tracker = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, MinChunkSize);
         _chunkSize = chunkSize;
+        _tracker = tracker;
         _useHugeRegions = hugePages && OperatingSystem.IsLinux() && chunkSize >= HugeRegionMinChunkSize && HugeRegionSize % chunkSize == 0;
     }
 
@@ -158,6 +162,7 @@ internal sealed unsafe partial class Arena : IDisposable
         _regionRemaining = 0;
         _cursor = null;
         _remaining = 0;
+        _tracker?.Release();
     }
 
     private byte* NewChunk(int size)
@@ -192,6 +197,7 @@ internal sealed unsafe partial class Arena : IDisposable
 
         _chunkCount++;
         Volatile.Write(ref _memoryUsage, _memoryUsage + size);
+        _tracker?.Charge(size);
         return chunk;
     }
 

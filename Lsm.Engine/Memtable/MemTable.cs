@@ -45,16 +45,21 @@ internal sealed unsafe class MemTable : IDisposable
     /// <summary>Creates an empty memtable holding one reference, the creator's.</summary>
     /// <param name="comparator">The internal key order.</param>
     /// <param name="arenaChunkSize">Arena chunk size. Default: <see cref="Arena.DefaultChunkSize"/> (1 MiB).</param>
-    public MemTable(InternalKeyComparator comparator, int arenaChunkSize = Arena.DefaultChunkSize)
+    /// <param name="memoryTracker">Where the arena's chunks are charged (a write buffer manager's); null: nowhere.</param>
+    public MemTable(InternalKeyComparator comparator, int arenaChunkSize = Arena.DefaultChunkSize, Memory.MemtableMemoryTracker? memoryTracker = null)
     {
         Comparator = comparator;
         _bytewise = comparator.UserComparator is BytewiseComparator;
-        _arena = new Arena(arenaChunkSize);
+        MemoryTracker = memoryTracker;
+        _arena = new Arena(arenaChunkSize, tracker: memoryTracker);
         _table = new SkipList(_arena, comparator);
         _rangeDeletions = new SkipList(_arena, comparator);
     }
 
     public InternalKeyComparator Comparator { get; }
+
+    /// <summary>Where the arena's memory is charged, or null; the database marks it immutable when it switches the memtable.</summary>
+    public Memory.MemtableMemoryTracker? MemoryTracker { get; }
 
     /// <summary>
     /// Bytes of memory the memtable has reserved: what the write buffer size is compared with. An empty
