@@ -70,7 +70,11 @@ public sealed class OptionsFileTests
             "  block_size=4096\n" +
             "  block_restart_interval=16\n" +
             "  checksum=kXXH3\n" +
-            "  filter_policy=bloomfilter:10:false\n";
+            "  filter_policy=bloomfilter:10:false\n" +
+            "  no_block_cache=false\n" +
+            "  cache_index_and_filter_blocks=false\n" +
+            "  cache_index_and_filter_blocks_with_high_priority=true\n" +
+            "  pin_l0_filter_and_index_blocks_in_cache=false\n";
         Assert.Equal(expected, text);
     }
 

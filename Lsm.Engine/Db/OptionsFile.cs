@@ -130,6 +130,10 @@ internal static class OptionsFile
             Option(text, "block_restart_interval", Int(table.BlockRestartInterval));
             Option(text, "checksum", ChecksumName(table.Checksum));
             Option(text, "filter_policy", FilterPolicy(table.BloomBitsPerKey));
+            Option(text, "no_block_cache", table.NoBlockCache ? "true" : "false");
+            Option(text, "cache_index_and_filter_blocks", table.CacheIndexAndFilterBlocks ? "true" : "false");
+            Option(text, "cache_index_and_filter_blocks_with_high_priority", table.CacheIndexAndFilterBlocksWithHighPriority ? "true" : "false");
+            Option(text, "pin_l0_filter_and_index_blocks_in_cache", table.PinL0FilterAndIndexBlocksInCache ? "true" : "false");
         }
 
         return text.ToString();
