@@ -113,6 +113,9 @@ public sealed class WriteBufferManagerDbTests
         }
 
         Assert.Equal(Value, db.Get(small, Key("s", 4)));
+        Assert.Equal(db.WriteBufferManagerFlushes, Property(db, "lsm.write-buffer-manager-flushes"));
+        Assert.Equal(manager.MemoryUsage, Property(db, "lsm.write-buffer-manager-usage"));
+        Assert.Equal(256 * 1024, Property(db, "lsm.write-buffer-manager-buffer-size"));
     }
 
     [Fact]
@@ -183,6 +186,8 @@ public sealed class WriteBufferManagerDbTests
         var fs = new InMemoryFileSystem();
         using LsmDb db = LsmDb.Open("/db", Options(fs, null));
         Assert.Null(db.MemtableBudget);
+        Assert.Null(db.GetProperty("lsm.write-buffer-manager-usage"));
+        Assert.Equal("0", db.GetProperty("lsm.write-buffer-manager-flushes"));
         Assert.Throws<ArgumentException>(() => new DbOptions { DbWriteBufferSize = -1 }.Validate());
     }
 

@@ -42,7 +42,10 @@ public sealed partial class LsmDb
     /// <c>rocksdb.actual-delayed-write-rate</c>, <c>rocksdb.num-snapshots</c>;</item>
     /// <item>engine-specific: <c>lsm.stall-micros</c>, <c>lsm.stall-stops</c>, <c>lsm.stall-delays</c> (time writers
     /// spent stalled, times writes were stopped and delayed, since the open), <c>lsm.wal-recovery-dropped-records</c> /
-    /// <c>lsm.wal-recovery-dropped-bytes</c> (what a tolerant recovery mode skipped).</item>
+    /// <c>lsm.wal-recovery-dropped-bytes</c> (what a tolerant recovery mode skipped); <c>lsm.write-buffer-manager-usage</c>
+    /// and <c>lsm.write-buffer-manager-buffer-size</c> (the memtable memory charged to the database's
+    /// <see cref="WriteBufferManager"/>, shared with whatever else uses it, and its budget; null without one) and
+    /// <c>lsm.write-buffer-manager-flushes</c> (memtables switched early because it was full).</item>
     /// </list>
     /// Text reports: <c>rocksdb.stats</c> (database figures, then every family's compaction-stats table),
     /// <c>rocksdb.dbstats</c> (the database figures: writes, log, stalls, amplification), <c>rocksdb.cfstats</c> (the
@@ -193,6 +196,9 @@ public sealed partial class LsmDb
             "lsm.stall-micros" => _writeController?.StalledMicros ?? 0,
             "lsm.stall-stops" => _writeController?.Stops.Sum() ?? 0,
             "lsm.stall-delays" => _writeController?.Delays.Sum() ?? 0,
+            "lsm.write-buffer-manager-usage" => MemtableBudget?.MemoryUsage,
+            "lsm.write-buffer-manager-buffer-size" => MemtableBudget?.BufferSize,
+            "lsm.write-buffer-manager-flushes" => WriteBufferManagerFlushes,
             "lsm.wal-recovery-dropped-records" => _recoveryDroppedRecords,
             "lsm.wal-recovery-dropped-bytes" => _recoveryDroppedBytes,
             _ => null,

@@ -76,6 +76,8 @@ internal static class EngineInstruments
         DatabaseProperty(meter, counter: false, "lsm.compaction.running", "{compaction}", "Compactions running (rocksdb.num-running-compactions).", "rocksdb.num-running-compactions");
         DatabaseProperty(meter, counter: false, "lsm.write.stopped", "1", "1 while writes are stopped by a stall (rocksdb.is-write-stopped).", "rocksdb.is-write-stopped");
         DatabaseProperty(meter, counter: false, "lsm.write.delayed_rate", "By/s", "The rate writes are held to while delayed, 0 when not (rocksdb.actual-delayed-write-rate).", "rocksdb.actual-delayed-write-rate");
+        DatabaseProperty(meter, counter: false, "lsm.write_buffer_manager.usage", "By", "Memtable memory charged to the database's write buffer manager, shared with whatever else uses it (lsm.write-buffer-manager-usage).", "lsm.write-buffer-manager-usage");
+        DatabaseProperty(meter, counter: true, "lsm.write_buffer_manager.flushes", "{flush}", "Memtables this database switched early because its write buffer manager was full (lsm.write-buffer-manager-flushes).", "lsm.write-buffer-manager-flushes");
         DatabaseProperty(meter, counter: false, "lsm.snapshots", "{snapshot}", "Snapshots held (rocksdb.num-snapshots).", "rocksdb.num-snapshots");
     }
 
