@@ -259,7 +259,7 @@ internal static class DbBench
             {
                 Amplification = Amplification.Between(countersBefore, countersAfter),
                 Cache = reads ? CacheFigures.Between(countersBefore, countersAfter) : null,
-                Distribution = reads ? options.Distribution : KeyDistribution.Uniform,
+                Distribution = kind is WorkloadKind.ReadRandom or WorkloadKind.ReadMissing or WorkloadKind.SeekRandom ? options.Distribution : null,
             };
             results.Add(result);
             if (report)
@@ -401,7 +401,7 @@ internal static class DbBench
             if (r.Cache is CacheFigures c)
             {
                 Console.WriteLine(Invariant(
-                    $"{r.Engine,-8}{DisplayName(r),-18}{r.Distribution.ToString().ToLowerInvariant(),-9}{r.OpsPerSecond,12:N0}{CacheFigures.Percent(c.HitRatio),8}{CacheFigures.Percent(c.DataHitRatio),8}{CacheFigures.Percent(c.IndexHitRatio),8}{CacheFigures.Percent(c.FilterHitRatio),8}{c.UsageBytes / 1048576.0,11:0.0}{r.AllocatedBytesPerOp,10:0}{r.ProcessAllocatedBytesPerOp,10:0}{$"{r.Gen0}/{r.Gen1}/{r.Gen2}",10}"));
+                    $"{r.Engine,-8}{DisplayName(r),-18}{r.Distribution?.ToString().ToLowerInvariant() ?? "-",-9}{r.OpsPerSecond,12:N0}{CacheFigures.Percent(c.HitRatio),8}{CacheFigures.Percent(c.DataHitRatio),8}{CacheFigures.Percent(c.IndexHitRatio),8}{CacheFigures.Percent(c.FilterHitRatio),8}{c.UsageBytes / 1048576.0,11:0.0}{r.AllocatedBytesPerOp,10:0}{r.ProcessAllocatedBytesPerOp,10:0}{$"{r.Gen0}/{r.Gen1}/{r.Gen2}",10}"));
             }
         }
 

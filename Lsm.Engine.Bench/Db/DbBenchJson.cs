@@ -89,7 +89,11 @@ internal static class DbBenchJson
 
             if (r.Cache is CacheFigures c)
             {
-                json.WriteString("distribution", r.Distribution.ToString().ToLowerInvariant());
+                if (r.Distribution is KeyDistribution distribution)
+                {
+                    json.WriteString("distribution", distribution.ToString().ToLowerInvariant());
+                }
+
                 json.WriteStartObject("blockCache");
                 json.WriteNumber("lookups", c.Lookups);
                 WriteFigure(json, "hitRatio", c.HitRatio);

@@ -233,26 +233,11 @@ internal sealed record DbBenchOptions
                     case "--engine":
                         o = o with
                         {
-                            Engine = Value(args, ref i) switch
-                            {
-                                "lsm" => EngineChoice.Lsm,
-                                "rocksdb" => EngineChoice.RocksDb,
-                                "both" => EngineChoice.Both,
-                                "auto" => EngineChoice.Auto,
-                                string other => throw new FormatException($"unknown engine '{other}' (lsm, rocksdb, both, auto)"),
-                            },
+                            Engine = OneOf(arg, Value(args, ref i), ("lsm", EngineChoice.Lsm), ("rocksdb", EngineChoice.RocksDb), ("both", EngineChoice.Both), ("auto", EngineChoice.Auto)),
                         };
                         break;
                     case "--write-api":
-                        o = o with
-                        {
-                            WriteApi = Value(args, ref i) switch
-                            {
-                                "batch" => WriteApi.Batch,
-                                "put" => WriteApi.Put,
-                                string other => throw new FormatException($"unknown write API '{other}' (batch, put)"),
-                            },
-                        };
+                        o = o with { WriteApi = OneOf(arg, Value(args, ref i), ("batch", WriteApi.Batch), ("put", WriteApi.Put)) };
                         break;
                     case "--seek-nexts":
                         o = o with { SeekNexts = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
@@ -264,16 +249,7 @@ internal sealed record DbBenchOptions
                         o = o with { CacheIndexAndFilter = true };
                         break;
                     case "--distribution":
-                        string distribution = Value(args, ref i);
-                        o = o with
-                        {
-                            Distribution = distribution switch
-                            {
-                                "uniform" => KeyDistribution.Uniform,
-                                "zipfian" or "zipf" => KeyDistribution.Zipfian,
-                                _ => throw new FormatException($"--distribution must be uniform or zipfian, not '{distribution}'"),
-                            },
-                        };
+                        o = o with { Distribution = OneOf(arg, Value(args, ref i), ("uniform", KeyDistribution.Uniform), ("zipfian", KeyDistribution.Zipfian)) };
                         break;
                     case "--zipf-theta":
                         string theta = Value(args, ref i);
@@ -288,16 +264,10 @@ internal sealed record DbBenchOptions
                         o = o with { UseExistingDb = true };
                         break;
                     case "--compaction":
-                        string style = Value(args, ref i);
                         o = o with
                         {
-                            Compaction = style switch
-                            {
-                                "leveled" or "level" => BenchCompaction.Leveled,
-                                "universal" => BenchCompaction.Universal,
-                                "none" => BenchCompaction.None,
-                                _ => throw new FormatException($"--compaction must be leveled, universal or none, not '{style}'"),
-                            },
+                            Compaction = OneOf(
+                                arg, Value(args, ref i), ("leveled", BenchCompaction.Leveled), ("level", BenchCompaction.Leveled), ("universal", BenchCompaction.Universal), ("none", BenchCompaction.None)),
                         };
                         break;
                     case "--no-warmup":
@@ -363,6 +333,26 @@ internal sealed record DbBenchOptions
         }
 
         return o;
+    }
+
+    /// <summary>The choice named <paramref name="value"/>; a <see cref="FormatException"/> listing the names if none is.</summary>
+    private static T OneOf<T>(string name, string value, params ReadOnlySpan<(string Name, T Choice)> choices)
+    {
+        foreach ((string choiceName, T choice) in choices)
+        {
+            if (choiceName == value)
+            {
+                return choice;
+            }
+        }
+
+        var names = new List<string>();
+        foreach ((string choiceName, _) in choices)
+        {
+            names.Add(choiceName);
+        }
+
+        throw new FormatException($"{name} must be {string.Join(", ", names)}, not '{value}'");
     }
 
     private static long ParseCount(string text, string name, bool allowZero = false)

@@ -34,8 +34,8 @@ internal sealed record WorkloadResult
     /// <summary>The block cache's hit ratios and usage, for the workloads that read tables; null for the others.</summary>
     public CacheFigures? Cache { get; init; }
 
-    /// <summary>The read workloads' key distribution (fills are always uniform).</summary>
-    public KeyDistribution Distribution { get; init; }
+    /// <summary>The key distribution of a workload that draws random keys to read; null for fills (uniform) and readseq.</summary>
+    public KeyDistribution? Distribution { get; init; }
 
     public double OpsPerSecond => Ops / Seconds;
 
@@ -132,8 +132,10 @@ internal static class WorkloadRunner
         double reopenMillis,
         int ordinal)
     {
-        // Each benchmark of a run draws its own keys (as db_bench seeds each one differently), the same for every engine.
-        ulong seed = BenchRandom.Mix(BenchRandom.Mix(options.Seed) + (ulong)ordinal);
+        // Each benchmark of a run draws its own keys (as db_bench seeds each one differently), the same for every engine;
+        // the kind is mixed in too, so that a read run on an existing database (--use-existing-db) does not replay the
+        // key sequence of the fill that made it.
+        ulong seed = BenchRandom.Mix(BenchRandom.Mix(BenchRandom.Mix(options.Seed) + (ulong)ordinal) + (ulong)kind);
         var job = new Job
         {
             Kind = kind,
