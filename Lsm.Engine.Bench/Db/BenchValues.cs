@@ -57,6 +57,13 @@ internal struct BenchRandom(ulong seed)
         return (long)Math.BigMul(Mix(_state), (ulong)bound, out _);
     }
 
+    /// <summary>A uniform number in [0, 1), of 53 random bits.</summary>
+    public double NextDouble()
+    {
+        _state += 0x9E3779B97F4A7C15UL;
+        return (Mix(_state) >> 11) * (1.0 / (1UL << 53));
+    }
+
     /// <summary>SplitMix64's finalizer: derives unrelated seeds from related ones (a seed plus a small number).</summary>
     public static ulong Mix(ulong z)
     {

@@ -80,6 +80,11 @@ internal static class DbBench
             {
                 PrintTable(results);
                 PrintAmplification(results);
+                if (results.Any(r => r.Cache is not null))
+                {
+                    PrintCache(results);
+                }
+
                 if (engines.Count > 1)
                 {
                     PrintComparison(results);
@@ -143,6 +148,10 @@ internal static class DbBench
         ReadsOverride = Math.Min(options.Reads, 10_000),
         SyncNum = Math.Min(options.SyncNum, 500),
         WriteBufferMb = 1,
+
+        // A warm-up of an existing database fills its own first, so that its reads go to tables too.
+        UseExistingDb = false,
+        Benchmarks = options.UseExistingDb ? ["fillrandom", .. options.Benchmarks.Where(b => b is not ("fillseq" or "fillrandom"))] : options.Benchmarks,
     };
 
     private static IBenchEngine CreateEngine(string engine, string path, DbBenchOptions options) =>
@@ -164,6 +173,16 @@ internal static class DbBench
         for (int ordinal = 0; ordinal < options.Benchmarks.Length; ordinal++)
         {
             string benchmark = options.Benchmarks[ordinal];
+            if (options.UseExistingDb && benchmark is "fillseq" or "fillrandom")
+            {
+                if (report)
+                {
+                    Console.WriteLine($"{engine.Name,-8}{benchmark,-18} skipped: --use-existing-db");
+                }
+
+                continue;
+            }
+
             double reopenMillis = 0;
             long ops = options.Reads;
             WorkloadKind kind;
@@ -234,7 +253,14 @@ internal static class DbBench
                 Console.WriteLine($"[{engine.Name}: background work still running after {BackgroundTimeout.TotalMinutes} min; amplification read anyway]");
             }
 
-            result = result with { Amplification = Amplification.Between(countersBefore, engine.Counters()) };
+            EngineCounters countersAfter = engine.Counters();
+            bool reads = kind is not (WorkloadKind.FillSeq or WorkloadKind.FillRandom);
+            result = result with
+            {
+                Amplification = Amplification.Between(countersBefore, countersAfter),
+                Cache = reads ? CacheFigures.Between(countersBefore, countersAfter) : null,
+                Distribution = kind is WorkloadKind.ReadRandom or WorkloadKind.ReadMissing or WorkloadKind.SeekRandom ? options.Distribution : null,
+            };
             results.Add(result);
             if (report)
             {
@@ -303,10 +329,11 @@ internal static class DbBench
             $"  engines {string.Join(" + ", engines)}; {(o.Scaling ? $"writer scaling, {o.Num:N0} ops without sync, {o.SyncNum:N0} with sync, threads {string.Join('/', o.ScalingThreads)}" : $"benchmarks {string.Join(',', o.Benchmarks)}")}"));
         Console.WriteLine(Invariant(
             $"  num {o.Num:N0}, reads {o.Reads:N0}, keys {BenchData.KeyLength} B, values {o.ValueSize} B (compressible to ~50%), threads {o.Threads}, write buffer {o.WriteBufferMb} MiB x2, Bloom 10 bits/key, LZ4, 4 KiB blocks, WAL {(o.Sync ? "synced per write group" : "on, not synced")}, compaction {o.Compaction.ToString().ToLowerInvariant()}, write API {o.WriteApi.ToString().ToLowerInvariant()}, seek nexts {o.SeekNexts}"));
+        Console.WriteLine(Invariant(
+            $"  block cache {(o.CacheMb > 0 ? $"{o.CacheMb} MiB LRU per engine, index and filter blocks {(o.CacheIndexAndFilter ? "in it (high priority)" : "held by the table readers")}" : "none in either engine")}; read keys {(o.Distribution == KeyDistribution.Zipfian ? $"scrambled zipfian, theta {o.ZipfTheta}" : "uniform")}{(o.UseExistingDb ? "; existing databases (fills skipped)" : "")}"));
         if (engines.Contains("rocksdb"))
         {
-            Console.WriteLine(Invariant(
-                $"  RocksDB {RocksDbBenchEngine.Version()}: block cache {(o.RocksDbBlockCacheMb > 0 ? $"{o.RocksDbBlockCacheMb} MiB LRU" : "none")}, statistics on, format 6, XXH3"));
+            Console.WriteLine(Invariant($"  RocksDB {RocksDbBenchEngine.Version()}: statistics on, format 6, XXH3"));
         }
 
         Console.WriteLine(Invariant(
@@ -360,6 +387,24 @@ internal static class DbBench
         }
 
         Console.WriteLine("read-amp: tables consulted per Get (RocksDB: full-filter probes per key read)");
+        Console.WriteLine();
+    }
+
+    /// <summary>The block cache during each read workload, with what the workload allocated and collected.</summary>
+    private static void PrintCache(List<WorkloadResult> results)
+    {
+        Console.WriteLine("Block cache (hit ratio = hits / lookups during the workload: all blocks, data, index, filter; usage at its end)");
+        Console.WriteLine(
+            $"{"engine",-8}{"workload",-18}{"keys",-9}{"ops/s",12}{"hit",8}{"data",8}{"index",8}{"filter",8}{"usage MiB",11}{"B/op thr",10}{"B/op proc",10}{"gc",10}");
+        foreach (WorkloadResult r in results)
+        {
+            if (r.Cache is CacheFigures c)
+            {
+                Console.WriteLine(Invariant(
+                    $"{r.Engine,-8}{DisplayName(r),-18}{r.Distribution?.ToString().ToLowerInvariant() ?? "-",-9}{r.OpsPerSecond,12:N0}{CacheFigures.Percent(c.HitRatio),8}{CacheFigures.Percent(c.DataHitRatio),8}{CacheFigures.Percent(c.IndexHitRatio),8}{CacheFigures.Percent(c.FilterHitRatio),8}{c.UsageBytes / 1048576.0,11:0.0}{r.AllocatedBytesPerOp,10:0}{r.ProcessAllocatedBytesPerOp,10:0}{$"{r.Gen0}/{r.Gen1}/{r.Gen2}",10}"));
+            }
+        }
+
         Console.WriteLine();
     }
 

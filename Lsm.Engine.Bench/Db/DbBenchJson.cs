@@ -33,7 +33,15 @@ internal static class DbBenchJson
         json.WriteBoolean("sync", o.Sync);
         json.WriteString("writeApi", o.WriteApi.ToString().ToLowerInvariant());
         json.WriteNumber("seekNexts", o.SeekNexts);
-        json.WriteNumber("rocksDbBlockCacheMb", o.RocksDbBlockCacheMb);
+        json.WriteNumber("cacheMb", o.CacheMb);
+        json.WriteBoolean("cacheIndexAndFilter", o.CacheIndexAndFilter);
+        json.WriteString("distribution", o.Distribution.ToString().ToLowerInvariant());
+        if (o.Distribution == KeyDistribution.Zipfian)
+        {
+            json.WriteNumber("zipfTheta", o.ZipfTheta);
+        }
+
+        json.WriteBoolean("useExistingDb", o.UseExistingDb);
         json.WriteString("compaction", o.Compaction.ToString().ToLowerInvariant());
         json.WriteBoolean("scaling", o.Scaling);
         if (o.Scaling)
@@ -77,6 +85,23 @@ internal static class DbBenchJson
             if (r.Found >= 0)
             {
                 json.WriteNumber("found", r.Found);
+            }
+
+            if (r.Cache is CacheFigures c)
+            {
+                if (r.Distribution is KeyDistribution distribution)
+                {
+                    json.WriteString("distribution", distribution.ToString().ToLowerInvariant());
+                }
+
+                json.WriteStartObject("blockCache");
+                json.WriteNumber("lookups", c.Lookups);
+                WriteFigure(json, "hitRatio", c.HitRatio);
+                WriteFigure(json, "dataHitRatio", c.DataHitRatio);
+                WriteFigure(json, "indexHitRatio", c.IndexHitRatio);
+                WriteFigure(json, "filterHitRatio", c.FilterHitRatio);
+                json.WriteNumber("usageBytes", c.UsageBytes);
+                json.WriteEndObject();
             }
 
             json.WriteNumber("errors", r.Errors);

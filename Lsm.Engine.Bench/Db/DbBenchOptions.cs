@@ -36,6 +36,16 @@ internal enum BenchCompaction
     None,
 }
 
+/// <summary>How the read workloads choose their keys.</summary>
+internal enum KeyDistribution
+{
+    /// <summary>Every key of 0..num-1 equally likely.</summary>
+    Uniform,
+
+    /// <summary>YCSB's scrambled zipfian: a few keys hot, spread over the key space (<see cref="ScrambledZipfian"/>).</summary>
+    Zipfian,
+}
+
 /// <summary>The options of the <c>db</c> command, parsed from db_bench-style arguments.</summary>
 internal sealed record DbBenchOptions
 {
@@ -44,12 +54,13 @@ internal sealed record DbBenchOptions
     public const string Usage = """
         usage: db [--benchmarks LIST] [--num N] [--reads N] [--value-size B] [--threads T] [--write-buffer-mb M]
                   [--sync] [--db DIR] [--json FILE] [--engine lsm|rocksdb|both|auto] [--write-api batch|put]
-                  [--seek-nexts K] [--rocksdb-block-cache-mb M] [--compaction leveled|universal|none] [--no-warmup] [--seed S]
+                  [--seek-nexts K] [--cache-mb M] [--cache-index-and-filter] [--distribution uniform|zipfian] [--zipf-theta T]
+                  [--use-existing-db] [--compaction leveled|universal|none] [--no-warmup] [--seed S]
                db --scaling [--num N] [--sync-num N] [--scaling-threads 1,2,4] [--engine ...] [--json FILE] ...
 
           db_bench-style workloads on a whole database: 16-byte keys, values of --value-size bytes (default 100) that
           compress to about half, write buffer --write-buffer-mb MiB (default 64), Bloom 10 bits/key, LZ4, 4 KiB blocks,
-          WAL on (fsync per write group only with --sync).
+          a --cache-mb MiB LRU block cache (default 32), WAL on (fsync per write group only with --sync).
 
           --benchmarks   comma-separated, run in order (default: fillseq,fillrandom,overwrite,readrandom,readmissing,
                          seekrandom,readseq,readrandom-reopen):
@@ -68,9 +79,21 @@ internal sealed record DbBenchOptions
           --engine       lsm (default), rocksdb, both (prints ours/RocksDB ratios), auto (both if RocksDB loads)
           --write-api    batch (default: reused one-entry WriteBatch, like db_bench) or put (the engine's Put)
           --db DIR       keep databases in DIR/lsm and DIR/rocksdb (default: a temporary directory, deleted after)
+          --use-existing-db
+                         read the databases a previous run left in --db DIR (needs --db; same --num): fillseq and
+                         fillrandom are skipped, so one fill serves several read runs (db_bench --use_existing_db), e.g.
+                           db --benchmarks fillrandom,reopen --num 5000000 --db D --engine both
+                           db --benchmarks readrandom --use-existing-db --num 5000000 --db D --engine both --cache-mb 25
           --json FILE    also write every result as JSON
-          --rocksdb-block-cache-mb M
-                         RocksDB block cache (default 0: none, like ours)
+          --cache-mb M   block cache of M MiB in each engine (ours: one BlockCache for the run's database; RocksDB: an
+                         LRU cache), default 32 (RocksDB's default); 0: no block cache in either (ours NoBlockCache,
+                         RocksDB no_block_cache). --rocksdb-block-cache-mb is an old name for it.
+          --cache-index-and-filter
+                         index and filter blocks go through the block cache, with high priority, in both engines
+                         (cache_index_and_filter_blocks); default: each table reader holds them outside the cache
+          --distribution uniform (default) or zipfian: the keys of readrandom, readmissing (still absent keys) and
+                         seekrandom; zipfian is YCSB's scrambled zipfian over 0..num-1 (hot keys spread over the key
+                         space), constant --zipf-theta T (default 0.99, as YCSB); fills stay uniform
           --compaction   both engines' compaction style: leveled (default), universal, or none (automatic compaction off);
                          after each workload the engines finish their background work and report stall time and write,
                          space and read amplification (RocksDB's from its statistics: collecting them costs it a little)
@@ -105,7 +128,20 @@ internal sealed record DbBenchOptions
 
     public int SeekNexts { get; init; } = 10;
 
-    public int RocksDbBlockCacheMb { get; init; }
+    /// <summary>Block cache capacity of each engine in MiB; 0: no block cache.</summary>
+    public int CacheMb { get; init; } = 32;
+
+    /// <summary>Whether index and filter blocks are cached (with high priority) rather than held by each table reader.</summary>
+    public bool CacheIndexAndFilter { get; init; }
+
+    /// <summary>The read workloads' key distribution.</summary>
+    public KeyDistribution Distribution { get; init; } = KeyDistribution.Uniform;
+
+    /// <summary>The zipfian constant, in (0, 1).</summary>
+    public double ZipfTheta { get; init; } = ScrambledZipfian.DefaultTheta;
+
+    /// <summary>Whether the run reads the databases a previous run left in <see cref="Directory"/> (fills are skipped).</summary>
+    public bool UseExistingDb { get; init; }
 
     public BenchCompaction Compaction { get; init; } = BenchCompaction.Leveled;
 
@@ -197,44 +233,41 @@ internal sealed record DbBenchOptions
                     case "--engine":
                         o = o with
                         {
-                            Engine = Value(args, ref i) switch
-                            {
-                                "lsm" => EngineChoice.Lsm,
-                                "rocksdb" => EngineChoice.RocksDb,
-                                "both" => EngineChoice.Both,
-                                "auto" => EngineChoice.Auto,
-                                string other => throw new FormatException($"unknown engine '{other}' (lsm, rocksdb, both, auto)"),
-                            },
+                            Engine = OneOf(arg, Value(args, ref i), ("lsm", EngineChoice.Lsm), ("rocksdb", EngineChoice.RocksDb), ("both", EngineChoice.Both), ("auto", EngineChoice.Auto)),
                         };
                         break;
                     case "--write-api":
-                        o = o with
-                        {
-                            WriteApi = Value(args, ref i) switch
-                            {
-                                "batch" => WriteApi.Batch,
-                                "put" => WriteApi.Put,
-                                string other => throw new FormatException($"unknown write API '{other}' (batch, put)"),
-                            },
-                        };
+                        o = o with { WriteApi = OneOf(arg, Value(args, ref i), ("batch", WriteApi.Batch), ("put", WriteApi.Put)) };
                         break;
                     case "--seek-nexts":
                         o = o with { SeekNexts = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
                         break;
-                    case "--rocksdb-block-cache-mb":
-                        o = o with { RocksDbBlockCacheMb = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
+                    case "--cache-mb" or "--rocksdb-block-cache-mb":
+                        o = o with { CacheMb = checked((int)ParseCount(Value(args, ref i), arg, allowZero: true)) };
                         break;
-                    case "--compaction":
-                        string style = Value(args, ref i);
+                    case "--cache-index-and-filter":
+                        o = o with { CacheIndexAndFilter = true };
+                        break;
+                    case "--distribution":
+                        o = o with { Distribution = OneOf(arg, Value(args, ref i), ("uniform", KeyDistribution.Uniform), ("zipfian", KeyDistribution.Zipfian)) };
+                        break;
+                    case "--zipf-theta":
+                        string theta = Value(args, ref i);
                         o = o with
                         {
-                            Compaction = style switch
-                            {
-                                "leveled" or "level" => BenchCompaction.Leveled,
-                                "universal" => BenchCompaction.Universal,
-                                "none" => BenchCompaction.None,
-                                _ => throw new FormatException($"--compaction must be leveled, universal or none, not '{style}'"),
-                            },
+                            ZipfTheta = double.TryParse(theta, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t is > 0 and < 1
+                                ? t
+                                : throw new FormatException($"--zipf-theta: '{theta}' is not a number between 0 and 1 (exclusive)"),
+                        };
+                        break;
+                    case "--use-existing-db":
+                        o = o with { UseExistingDb = true };
+                        break;
+                    case "--compaction":
+                        o = o with
+                        {
+                            Compaction = OneOf(
+                                arg, Value(args, ref i), ("leveled", BenchCompaction.Leveled), ("level", BenchCompaction.Leveled), ("universal", BenchCompaction.Universal), ("none", BenchCompaction.None)),
                         };
                         break;
                     case "--no-warmup":
@@ -281,6 +314,12 @@ internal sealed record DbBenchOptions
             }
         }
 
+        if (o.UseExistingDb && (o.Directory is null || o.Scaling))
+        {
+            error = "--use-existing-db needs --db DIR (and no --scaling)";
+            return null;
+        }
+
         if (o.Threads > 256 || o.ScalingThreads.Any(t => t > 256))
         {
             error = "at most 256 threads";
@@ -294,6 +333,26 @@ internal sealed record DbBenchOptions
         }
 
         return o;
+    }
+
+    /// <summary>The choice named <paramref name="value"/>; a <see cref="FormatException"/> listing the names if none is.</summary>
+    private static T OneOf<T>(string name, string value, params ReadOnlySpan<(string Name, T Choice)> choices)
+    {
+        foreach ((string choiceName, T choice) in choices)
+        {
+            if (choiceName == value)
+            {
+                return choice;
+            }
+        }
+
+        var names = new List<string>();
+        foreach ((string choiceName, _) in choices)
+        {
+            names.Add(choiceName);
+        }
+
+        throw new FormatException($"{name} must be {string.Join(", ", names)}, not '{value}'");
     }
 
     private static long ParseCount(string text, string name, bool allowZero = false)

@@ -18,8 +18,68 @@ namespace Lsm.Engine.Bench.Db;
 /// <param name="TablesProbed">Tables the lookups consulted (a filter probe at least); -1 when the engine does not say.</param>
 /// <param name="SstBytes">Bytes of live tables now.</param>
 /// <param name="LiveDataBytes">The engine's estimate of live data bytes now.</param>
+/// <param name="Cache">The block cache tickers.</param>
+/// <param name="CacheUsageBytes">Bytes in the block cache now (<c>rocksdb.block-cache-usage</c>; 0 without a cache).</param>
 internal readonly record struct EngineCounters(
-    long UserBytes, long FlushBytes, long CompactionBytes, long WalBytes, long StallMicros, long Gets, long TablesProbed, long SstBytes, long LiveDataBytes);
+    long UserBytes,
+    long FlushBytes,
+    long CompactionBytes,
+    long WalBytes,
+    long StallMicros,
+    long Gets,
+    long TablesProbed,
+    long SstBytes,
+    long LiveDataBytes,
+    CacheTickers Cache,
+    long CacheUsageBytes);
+
+/// <summary>
+/// The block cache tickers, which both engines name alike (<c>rocksdb.block.cache.hit</c>, <c>.miss</c>, and the
+/// <c>.data</c>, <c>.index</c> and <c>.filter</c> ones): every lookup of a block in the cache is a hit or a miss.
+/// </summary>
+internal readonly record struct CacheTickers(
+    long Hits, long Misses, long DataHits, long DataMisses, long IndexHits, long IndexMisses, long FilterHits, long FilterMisses)
+{
+    /// <summary>The tickers read through <paramref name="ticker"/>, which maps a RocksDB ticker name to its count.</summary>
+    public static CacheTickers Read(Func<string, long> ticker) => new(
+        ticker("rocksdb.block.cache.hit"),
+        ticker("rocksdb.block.cache.miss"),
+        ticker("rocksdb.block.cache.data.hit"),
+        ticker("rocksdb.block.cache.data.miss"),
+        ticker("rocksdb.block.cache.index.hit"),
+        ticker("rocksdb.block.cache.index.miss"),
+        ticker("rocksdb.block.cache.filter.hit"),
+        ticker("rocksdb.block.cache.filter.miss"));
+}
+
+/// <summary>What the block cache did during one workload: hit ratios are NaN (n/a) where there was no lookup.</summary>
+/// <param name="Lookups">Blocks looked up in the cache (hits + misses).</param>
+/// <param name="HitRatio">Hits / lookups, all blocks.</param>
+/// <param name="DataHitRatio">Hits / lookups of data blocks.</param>
+/// <param name="IndexHitRatio">Hits / lookups of index blocks (none unless index and filter blocks are cached).</param>
+/// <param name="FilterHitRatio">Hits / lookups of filter blocks (likewise).</param>
+/// <param name="UsageBytes">Bytes in the cache at the end of the workload.</param>
+internal sealed record CacheFigures(long Lookups, double HitRatio, double DataHitRatio, double IndexHitRatio, double FilterHitRatio, long UsageBytes)
+{
+    /// <summary>The workload's figures from the readings before and after it.</summary>
+    public static CacheFigures Between(EngineCounters before, EngineCounters after)
+    {
+        CacheTickers b = before.Cache;
+        CacheTickers a = after.Cache;
+        return new CacheFigures(
+            a.Hits - b.Hits + a.Misses - b.Misses,
+            Ratio(a.Hits - b.Hits, a.Misses - b.Misses),
+            Ratio(a.DataHits - b.DataHits, a.DataMisses - b.DataMisses),
+            Ratio(a.IndexHits - b.IndexHits, a.IndexMisses - b.IndexMisses),
+            Ratio(a.FilterHits - b.FilterHits, a.FilterMisses - b.FilterMisses),
+            after.CacheUsageBytes);
+    }
+
+    /// <summary>A ratio as a percentage with one decimal, or <c>n/a</c>.</summary>
+    public static string Percent(double ratio) => double.IsNaN(ratio) ? "n/a" : Invariant($"{100 * ratio:0.0}%");
+
+    private static double Ratio(long hits, long misses) => hits + misses > 0 ? (double)hits / (hits + misses) : double.NaN;
+}
 
 /// <summary>What one workload cost beyond its user data: NaN where there is nothing to measure (n/a).</summary>
 /// <param name="StallSeconds">Time writers spent stalled during the workload.</param>

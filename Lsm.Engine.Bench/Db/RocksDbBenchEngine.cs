@@ -13,8 +13,8 @@ using RocksWriteOptions = RocksDbSharp.WriteOptions;
 /// Native RocksDB through its .NET binding (RocksDbSharp), set up as much like <see cref="LsmBenchEngine"/> as
 /// the engines allow: same write buffer size and count, 4 KiB blocks, full Bloom filter of 10 bits/key, LZ4,
 /// XXH3 checksums, format version 6, WAL on (synced only when asked), the compaction style of <c>--compaction</c>
-/// with RocksDB's defaults (ours has the same), statistics on. By default there is no block cache, because our
-/// engine has none (<c>--rocksdb-block-cache-mb</c> adds one). The hot paths call the C API directly (pinned gets,
+/// with RocksDB's defaults (ours has the same), statistics on, an LRU block cache of <c>--cache-mb</c> (none when 0)
+/// with index and filter blocks in it only with <c>--cache-index-and-filter</c>. The hot paths call the C API directly (pinned gets,
 /// raw iterators) so the binding adds no managed allocation per operation.
 /// </summary>
 internal sealed class RocksDbBenchEngine : IBenchEngine
@@ -37,10 +37,16 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
             .SetFormatVersion(6)
             .SetFilterPolicy(BloomFilterPolicy.Create(10, false));
         Native.Instance.rocksdb_block_based_options_set_checksum(_table.Handle, (char)ChecksumXxh3);
-        if (settings.RocksDbBlockCacheMb > 0)
+        if (settings.CacheMb > 0)
         {
-            _cache = RocksDbSharp.Cache.CreateLru((ulong)settings.RocksDbBlockCacheMb * 1024 * 1024);
+            // LRU, high-priority pool ratio 0.5 (RocksDB's default, and ours).
+            _cache = RocksDbSharp.Cache.CreateLru((ulong)settings.CacheMb * 1024 * 1024);
             _table.SetBlockCache(_cache);
+            if (settings.CacheIndexAndFilter)
+            {
+                _table.SetCacheIndexAndFilterBlocks(true);
+                Native.Instance.rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(_table.Handle, 1);
+            }
         }
         else
         {
@@ -189,7 +195,9 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
             // Every table whose range holds the key has its full filter probed: ruled out (useful) or not (positive).
             Ticker("rocksdb.bloom.filter.useful") + Ticker("rocksdb.bloom.filter.full.positive"),
             Property("rocksdb.live-sst-files-size"),
-            Property("rocksdb.estimate-live-data-size"));
+            Property("rocksdb.estimate-live-data-size"),
+            CacheTickers.Read(Ticker),
+            Property("rocksdb.block-cache-usage"));
     }
 
     /// <summary>The tickers of RocksDB's statistics text: lines <c>rocksdb.name COUNT : n</c>.</summary>

@@ -31,6 +31,12 @@ internal sealed record WorkloadResult
     /// <summary>Stall time and amplification, measured once the workload's background work finished; null when not measured.</summary>
     public Amplification? Amplification { get; init; }
 
+    /// <summary>The block cache's hit ratios and usage, for the workloads that read tables; null for the others.</summary>
+    public CacheFigures? Cache { get; init; }
+
+    /// <summary>The key distribution of a workload that draws random keys to read; null for fills (uniform) and readseq.</summary>
+    public KeyDistribution? Distribution { get; init; }
+
     public double OpsPerSecond => Ops / Seconds;
 
     /// <summary>Key and value bytes written or read per second, in MB (10^6).</summary>
@@ -107,6 +113,9 @@ internal static class WorkloadRunner
         public required ulong Seed { get; init; }
 
         public required BenchValues Values { get; init; }
+
+        /// <summary>The read workloads' zipfian key chooser; null: uniform keys.</summary>
+        public required ScrambledZipfian? Zipfian { get; init; }
     }
 
     public static WorkloadResult Run(
@@ -123,9 +132,21 @@ internal static class WorkloadRunner
         double reopenMillis,
         int ordinal)
     {
-        // Each benchmark of a run draws its own keys (as db_bench seeds each one differently), the same for every engine.
-        ulong seed = BenchRandom.Mix(BenchRandom.Mix(options.Seed) + (ulong)ordinal);
-        var job = new Job { Kind = kind, Num = num, Ops = ops, Threads = threads, SeekNexts = options.SeekNexts, Seed = seed, Values = values };
+        // Each benchmark of a run draws its own keys (as db_bench seeds each one differently), the same for every engine;
+        // the kind is mixed in too, so that a read run on an existing database (--use-existing-db) does not replay the
+        // key sequence of the fill that made it.
+        ulong seed = BenchRandom.Mix(BenchRandom.Mix(BenchRandom.Mix(options.Seed) + (ulong)ordinal) + (ulong)kind);
+        var job = new Job
+        {
+            Kind = kind,
+            Num = num,
+            Ops = ops,
+            Threads = threads,
+            SeekNexts = options.SeekNexts,
+            Seed = seed,
+            Values = values,
+            Zipfian = options.Distribution == KeyDistribution.Zipfian ? ScrambledZipfian.For(num, options.ZipfTheta) : null,
+        };
         var workers = new Worker[threads];
         var runners = new Thread[threads];
         using var ready = new CountdownEvent(threads);
@@ -272,6 +293,9 @@ internal static class WorkloadRunner
 
     private static ulong SeedOf(Job job, Worker w) => BenchRandom.Mix(job.Seed + (ulong)w.Index);
 
+    /// <summary>The thread's chooser of read keys, in the run's distribution.</summary>
+    private static KeyChooser ReadKeys(Job job, Worker w) => new(job.Num, job.Zipfian, SeedOf(job, w));
+
     /// <summary>Keys index, index + T, index + 2T, ...: the threads together write 0..num-1 in nearly ascending order.</summary>
     private static void FillSeq(Job job, Worker w)
     {
@@ -316,21 +340,21 @@ internal static class WorkloadRunner
         w.Bytes = ops * (BenchData.KeyLength + job.Values.Length);
     }
 
-    /// <summary>Random keys of 0..num-1; a value found must be the one written for its key.</summary>
+    /// <summary>Random keys of 0..num-1 (in the run's distribution); a value found must be the one written for its key.</summary>
     private static void ReadRandom(Job job, Worker w)
     {
         IBenchSession session = w.Session;
         LatencyHistogram histogram = w.Histogram;
         Span<byte> key = stackalloc byte[BenchData.KeyLength];
         byte[] buffer = new byte[job.Values.Length + 64];
-        var random = new BenchRandom(SeedOf(job, w));
+        KeyChooser keys = ReadKeys(job, w);
         long ops = Share(job.Ops, job.Threads, w.Index);
         long found = 0;
         long errors = 0;
         long previous = Stopwatch.GetTimestamp();
         for (long i = 0; i < ops; i++)
         {
-            long n = random.NextBelow(job.Num);
+            long n = keys.Next();
             BenchData.FormatKey(key, n);
             if (session.Get(key, buffer, out int length))
             {
@@ -363,13 +387,13 @@ internal static class WorkloadRunner
         Span<byte> key = stackalloc byte[BenchData.KeyLength + 1];
         key[BenchData.KeyLength] = (byte)'.';
         byte[] buffer = new byte[job.Values.Length + 64];
-        var random = new BenchRandom(SeedOf(job, w));
+        KeyChooser keys = ReadKeys(job, w);
         long ops = Share(job.Ops, job.Threads, w.Index);
         long found = 0;
         long previous = Stopwatch.GetTimestamp();
         for (long i = 0; i < ops; i++)
         {
-            BenchData.FormatKey(key, random.NextBelow(job.Num));
+            BenchData.FormatKey(key, keys.Next());
             if (session.Get(key, buffer, out _))
             {
                 found++;
@@ -391,7 +415,7 @@ internal static class WorkloadRunner
         IBenchSession session = w.Session;
         LatencyHistogram histogram = w.Histogram;
         Span<byte> key = stackalloc byte[BenchData.KeyLength];
-        var random = new BenchRandom(SeedOf(job, w));
+        KeyChooser keys = ReadKeys(job, w);
         long ops = Share(job.Ops, job.Threads, w.Index);
         long found = 0;
         long errors = 0;
@@ -399,7 +423,7 @@ internal static class WorkloadRunner
         long previous = Stopwatch.GetTimestamp();
         for (long i = 0; i < ops; i++)
         {
-            BenchData.FormatKey(key, random.NextBelow(job.Num));
+            BenchData.FormatKey(key, keys.Next());
             session.CursorSeek(key);
             if (session.CursorValid)
             {

@@ -12,8 +12,11 @@ namespace Lsm.Engine.Bench.Micro;
 /// seekrandom's table part, a seek then 10 nexts on a reused iterator.
 /// </summary>
 /// <remarks>
-/// The engine has no block cache yet, so every present-key lookup reads and decodes its block, into the
-/// iterator's pooled block buffer: after warm-up none of these allocates.
+/// <see cref="Cache"/> says where the data blocks come from: <c>none</c>, every present-key lookup reads and
+/// decodes its block into the iterator's pooled block buffer; <c>hit</c>, a 64 MiB <see cref="BlockCache"/> that
+/// holds the whole table (warmed in setup), so every block is a hit; <c>miss</c>, a 64 KiB cache (16 blocks of the
+/// table's ~1,300), so nearly every lookup misses, reads the block into native memory, inserts it and evicts one.
+/// After warm-up none of these allocates.
 /// </remarks>
 [MemoryDiagnoser]
 public class TableLookupBenchmarks
@@ -22,6 +25,7 @@ public class TableLookupBenchmarks
     private const int Lookups = 1024;
 
     private TableReader _reader = null!;
+    private BlockCache? _cache;
     private TableIterator _scratch = null!;
     private byte[][] _present = [];
     private byte[][] _absent = [];
@@ -29,6 +33,9 @@ public class TableLookupBenchmarks
 
     [Params(CompressionType.Lz4, CompressionType.None)]
     public CompressionType Compression { get; set; }
+
+    [Params("none", "hit", "miss")]
+    public string Cache { get; set; } = "none";
 
     [GlobalSetup]
     public void Setup()
@@ -49,7 +56,13 @@ public class TableLookupBenchmarks
             builder.Finish();
         }
 
-        _reader = TableReader.Open(new MemoryFile("bench.sst", output.ToArray()), ownsFile: true);
+        _cache = Cache switch
+        {
+            "hit" => new BlockCache(64L << 20),
+            "miss" => new BlockCache(64L << 10),
+            _ => null,
+        };
+        _reader = TableReader.Open(new MemoryFile("bench.sst", output.ToArray()), ownsFile: true, new TableReaderOptions { BlockCache = _cache });
         _scratch = _reader.NewIterator();
         var random = new Random(11);
         _present = new byte[Lookups][];
@@ -63,11 +76,22 @@ public class TableLookupBenchmarks
             _seekTargets[i] = InternalKey.Create(_absent[i], InternalKey.MaxSequence, InternalKey.KindForSeek);
         }
 
-        Console.WriteLine($"// table: {_reader.FileSize} bytes, {_reader.Properties.NumDataBlocks} data blocks, compression {Compression}");
+        if (Cache == "hit")
+        {
+            Probe(_present);
+            Probe(_present);
+        }
+
+        Console.WriteLine($"// table: {_reader.FileSize} bytes, {_reader.Properties.NumDataBlocks} data blocks, compression {Compression}, cache {Cache}");
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _reader.Dispose();
+    public void Cleanup()
+    {
+        _scratch.Dispose();
+        _reader.Dispose();
+        _cache?.Dispose();
+    }
 
     [Benchmark(OperationsPerInvoke = Lookups)]
     public int GetPresent() => Probe(_present);
