@@ -319,6 +319,10 @@ public sealed partial class LsmDb
                 CompactionResult result = job.Run(_shutdown.Token);
                 edit = result.Edit;
                 stats = result.Stats;
+                foreach ((int level, FileMetadata file) in edit.NewFiles)
+                {
+                    _tables.Preload(file.FileNumber, cf.Options.Table, level);
+                }
             }
 
             if (plan.NextCompactCursor is byte[] cursor)

@@ -170,6 +170,11 @@ public sealed partial class LsmDb
             try
             {
                 FileMetadata? file = imm.Mem.IsEmpty ? null : WriteLevel0Table(cf, imm.Mem, fileNumber, snapshots);
+                if (file is not null)
+                {
+                    _tables.Preload(file.FileNumber, cf.Options.Table, level: 0);
+                }
+
                 lock (_mutex)
                 {
                     var edit = new VersionEdit { LogNumber = imm.NextLogNumber, LastSequence = _versions.LastSequence };

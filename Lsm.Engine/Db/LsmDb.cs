@@ -117,6 +117,7 @@ public sealed partial class LsmDb : IDisposable
             try
             {
                 db.Recover();
+                db.PreloadTables();
                 db.StartBackgroundThreads();
                 return db;
             }
@@ -182,6 +183,7 @@ public sealed partial class LsmDb : IDisposable
         try
         {
             db.RecoverReadOnly();
+            db.PreloadTables();
             return db;
         }
         catch
@@ -259,6 +261,27 @@ public sealed partial class LsmDb : IDisposable
         lock (_mutex)
         {
             return _defaultBlockCache ??= new BlockCache(TableOptions.DefaultBlockCacheCapacity);
+        }
+    }
+
+    /// <summary>Opens every live table's reader (best effort), as RocksDB does at open with <c>max_open_files = -1</c>.</summary>
+    private void PreloadTables()
+    {
+        List<(ulong FileNumber, TableOptions Table, int Level)> tables = [];
+        lock (_mutex)
+        {
+            foreach (ColumnFamilyData cf in _columnFamilies.Values)
+            {
+                foreach ((int level, FileMetadata file) in cf.State.Current.AllFiles())
+                {
+                    tables.Add((file.FileNumber, cf.Options.Table, level));
+                }
+            }
+        }
+
+        foreach ((ulong fileNumber, TableOptions table, int level) in tables)
+        {
+            _tables.Preload(fileNumber, table, level);
         }
     }
 

@@ -69,6 +69,23 @@ internal sealed class TableCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the reader of a table ahead of its first read (a new flush or compaction output, every table at open:
+    /// RocksDB's <c>max_open_files = -1</c>), so that reads never pay for loading its index and filter. Best effort: a
+    /// table that fails to open is left for the first read to report.
+    /// </summary>
+    public void Preload(ulong fileNumber, TableOptions table, int level)
+    {
+        try
+        {
+            Get(fileNumber, table, level);
+        }
+        catch (Exception e) when (e is IOException or CorruptionException or NotSupportedException or UnauthorizedAccessException)
+        {
+            // The first read of the table reports it.
+        }
+    }
+
     /// <summary>Closes the reader of a deleted table. Readers still using it keep a working handle until then.</summary>
     public void Evict(ulong fileNumber)
     {

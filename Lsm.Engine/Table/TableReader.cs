@@ -541,9 +541,9 @@ internal sealed class TableReader : IDisposable
     }
 
     /// <summary>
-    /// Reads a block from the file into native memory of the cache (raw, then decompressed into a second allocation
-    /// when compressed), verifies its checksum and, for <paramref name="parseAsBlock"/>, its restart array, and only
-    /// then inserts it: a cached block is always a verified one.
+    /// Reads a block from the file into this thread's scratch, verifies its checksum, decompresses (or copies) it into
+    /// native memory of the cache, verifies its restart array when <paramref name="parseAsBlock"/>, and only then
+    /// inserts it: a cached block is always a verified one, and a miss takes one native allocation.
     /// </summary>
     private CacheHandle ReadIntoCache(BlockHandle handle, long handleLocation, BlockKind kind, CachePriority priority, bool parseAsBlock)
     {
@@ -551,24 +551,25 @@ internal sealed class TableReader : IDisposable
         CheckHandle(handle, handleLocation);
         int size = (int)handle.Size;
         long offset = (long)handle.Offset;
-        NativeBlock raw = cache.Allocate(size + TableFormat.BlockTrailerSize);
-        NativeBlock contents = raw;
+        int rawLength = size + TableFormat.BlockTrailerSize;
+        byte[] raw = TakeScratch(rawLength);
+        NativeBlock contents = default;
         try
         {
-            ReadExactly(offset, raw.Span);
-            _tickers?.Add(Ticker.TableBytesRead, raw.Length);
-            CompressionType compression = VerifyTrailer(raw.Span, handle);
+            ReadExactly(offset, raw.AsSpan(0, rawLength));
+            _tickers?.Add(Ticker.TableBytesRead, rawLength);
+            CompressionType compression = VerifyTrailer(raw.AsSpan(0, rawLength), handle);
+            ReadOnlySpan<byte> stored = raw.AsSpan(0, size);
             if (compression == CompressionType.None)
             {
-                contents = new NativeBlock(raw.Pointer, size, raw.AllocatedLength);
+                contents = cache.Allocate(size);
+                stored.CopyTo(contents.Span);
             }
             else
             {
-                ReadOnlySpan<byte> compressed = raw.Span[..size];
-                int length = BlockCompression.UncompressedLength(compression, compressed, _file.Name, offset, BlockCompression.MaxUncompressedSize(compression, size));
+                int length = BlockCompression.UncompressedLength(compression, stored, _file.Name, offset, BlockCompression.MaxUncompressedSize(compression, size));
                 contents = cache.Allocate(length);
-                BlockCompression.DecompressInto(compression, compressed, contents.Span, _file.Name, offset);
-                cache.Free(raw);
+                BlockCompression.DecompressInto(compression, stored, contents.Span, _file.Name, offset);
             }
 
             if (parseAsBlock)
@@ -578,13 +579,16 @@ internal sealed class TableReader : IDisposable
         }
         catch
         {
-            if (contents.Pointer != raw.Pointer)
+            if (contents.Pointer != 0)
             {
                 cache.Free(contents);
             }
 
-            cache.Free(raw);
             throw;
+        }
+        finally
+        {
+            PutScratch(raw);
         }
 
         CacheHandle inserted = cache.Insert(_cacheId, handle.Offset, kind, priority, contents, out bool cached);
