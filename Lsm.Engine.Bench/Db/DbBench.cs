@@ -330,7 +330,7 @@ internal static class DbBench
         Console.WriteLine(Invariant(
             $"  num {o.Num:N0}, reads {o.Reads:N0}, keys {BenchData.KeyLength} B, values {o.ValueSize} B (compressible to ~50%), threads {o.Threads}, write buffer {o.WriteBufferMb} MiB x2, Bloom 10 bits/key, LZ4, 4 KiB blocks, WAL {(o.Sync ? "synced per write group" : "on, not synced")}, compaction {o.Compaction.ToString().ToLowerInvariant()}, write API {o.WriteApi.ToString().ToLowerInvariant()}, seek nexts {o.SeekNexts}"));
         Console.WriteLine(Invariant(
-            $"  block cache {(o.CacheMb > 0 ? $"{o.CacheMb} MiB LRU per engine, index and filter blocks {(o.CacheIndexAndFilter ? "in it (high priority)" : "held by the table readers")}" : "none in either engine")}; read keys {(o.Distribution == KeyDistribution.Zipfian ? $"scrambled zipfian, theta {o.ZipfTheta}" : "uniform")}{(o.UseExistingDb ? "; existing databases (fills skipped)" : "")}"));
+            $"  {(o.MemoryMb > 0 ? $"one memory budget of {o.MemoryMb} MiB per engine (cache, write buffer manager charged to it, index and filter blocks in it); " : "")}block cache {(o.MemoryMb > 0 ? "from the budget" : o.CacheMb > 0 ? $"{o.CacheMb} MiB LRU per engine, index and filter blocks {(o.CacheIndexAndFilter ? "in it (high priority)" : "held by the table readers")}" : "none in either engine")}; read keys {(o.Distribution == KeyDistribution.Zipfian ? $"scrambled zipfian, theta {o.ZipfTheta}" : "uniform")}{(o.UseExistingDb ? "; existing databases (fills skipped)" : "")}"));
         if (engines.Contains("rocksdb"))
         {
             Console.WriteLine(Invariant($"  RocksDB {RocksDbBenchEngine.Version()}: statistics on, format 6, XXH3"));

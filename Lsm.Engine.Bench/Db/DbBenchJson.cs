@@ -34,6 +34,7 @@ internal static class DbBenchJson
         json.WriteString("writeApi", o.WriteApi.ToString().ToLowerInvariant());
         json.WriteNumber("seekNexts", o.SeekNexts);
         json.WriteNumber("cacheMb", o.CacheMb);
+        json.WriteNumber("memoryMb", o.MemoryMb);
         json.WriteBoolean("cacheIndexAndFilter", o.CacheIndexAndFilter);
         json.WriteString("distribution", o.Distribution.ToString().ToLowerInvariant());
         if (o.Distribution == KeyDistribution.Zipfian)

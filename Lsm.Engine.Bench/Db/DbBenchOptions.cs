@@ -91,6 +91,11 @@ internal sealed record DbBenchOptions
           --cache-index-and-filter
                          index and filter blocks go through the block cache, with high priority, in both engines
                          (cache_index_and_filter_blocks); default: each table reader holds them outside the cache
+          --memory-mb M  one memory budget of M MiB for cache and memtables, as Flink's managed memory (write-buffer
+                         ratio 0.5): block cache (3 - 0.5)/3 x M with index and filter blocks in it at high priority,
+                         a write buffer manager of 2 x 0.5/3 x M charged to the cache, and write buffers of at most
+                         manager / 2; ours through MemoryBudget, RocksDB with the same numbers (LRU cache, its
+                         write_buffer_manager with cost to cache). Overrides --cache-mb and --write-buffer-mb
           --distribution uniform (default) or zipfian: the keys of readrandom, readmissing (still absent keys) and
                          seekrandom; zipfian is YCSB's scrambled zipfian over 0..num-1 (hot keys spread over the key
                          space), constant --zipf-theta T (default 0.99, as YCSB); fills stay uniform
@@ -133,6 +138,9 @@ internal sealed record DbBenchOptions
 
     /// <summary>Whether index and filter blocks are cached (with high priority) rather than held by each table reader.</summary>
     public bool CacheIndexAndFilter { get; init; }
+
+    /// <summary>One memory budget in MiB for cache and memtables (Flink's managed memory); 0: none (<see cref="CacheMb"/> and <see cref="WriteBufferMb"/> apply).</summary>
+    public int MemoryMb { get; init; }
 
     /// <summary>The read workloads' key distribution.</summary>
     public KeyDistribution Distribution { get; init; } = KeyDistribution.Uniform;
@@ -247,6 +255,9 @@ internal sealed record DbBenchOptions
                         break;
                     case "--cache-index-and-filter":
                         o = o with { CacheIndexAndFilter = true };
+                        break;
+                    case "--memory-mb":
+                        o = o with { MemoryMb = checked((int)ParseCount(Value(args, ref i), arg, allowZero: false)) };
                         break;
                     case "--distribution":
                         o = o with { Distribution = OneOf(arg, Value(args, ref i), ("uniform", KeyDistribution.Uniform), ("zipfian", KeyDistribution.Zipfian)) };

@@ -19,7 +19,7 @@ internal sealed class LsmBenchEngine : IBenchEngine
         _usePut = options.WriteApi == WriteApi.Put;
         _compacting = options.Compaction != BenchCompaction.None;
         // One cache for the run's database, kept across its reopens as RocksDB keeps the cache its options hold.
-        _cache = options.CacheMb > 0 ? new BlockCache(options.CacheMb * 1024L * 1024) : null;
+        _cache = options.CacheMb > 0 && options.MemoryMb == 0 ? new BlockCache(options.CacheMb * 1024L * 1024) : null;
         _options = new DbOptions
         {
             CreateIfMissing = true,
@@ -40,8 +40,24 @@ internal sealed class LsmBenchEngine : IBenchEngine
                 },
             },
         };
+        if (options.MemoryMb > 0)
+        {
+            // Flink's managed memory: one budget derives the cache, the write buffer manager and the write buffers.
+            _budget = new MemoryBudget(options.MemoryMb * 1024L * 1024);
+            _options = _budget.ApplyTo(_options with
+            {
+                DefaultColumnFamilyOptions = _options.DefaultColumnFamilyOptions with
+                {
+                    Table = _options.DefaultColumnFamilyOptions.Table with { BlockCache = null, NoBlockCache = false },
+                },
+            });
+        }
+
         _freshOptions = _options with { ErrorIfExists = true };
     }
+
+    /// <summary>The one-number budget of <c>--memory-mb</c>, or null.</summary>
+    private readonly MemoryBudget? _budget;
 
     public string Name => "lsm";
 
@@ -122,6 +138,7 @@ internal sealed class LsmBenchEngine : IBenchEngine
     {
         Close();
         _cache?.Dispose();
+        _budget?.Dispose();
     }
 
     private void Close()

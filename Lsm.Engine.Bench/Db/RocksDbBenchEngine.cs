@@ -26,6 +26,7 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
     private readonly RocksDbOptions _options;
     private readonly BlockBasedTableOptions _table;
     private readonly RocksDbSharp.Cache? _cache;
+    private readonly IntPtr _writeBufferManager; // with --memory-mb; destroyed with the engine
     private RocksDb? _db;
 
     public RocksDbBenchEngine(string path, DbBenchOptions settings)
@@ -37,7 +38,20 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
             .SetFormatVersion(6)
             .SetFilterPolicy(BloomFilterPolicy.Create(10, false));
         Native.Instance.rocksdb_block_based_options_set_checksum(_table.Handle, (char)ChecksumXxh3);
-        if (settings.CacheMb > 0)
+        ulong writeBufferSize = (ulong)settings.WriteBufferMb * 1024 * 1024;
+        if (settings.MemoryMb > 0)
+        {
+            // The numbers of our MemoryBudget (Flink's split), so both engines run under the same budget.
+            using var budget = new MemoryBudget(settings.MemoryMb * 1024L * 1024);
+            _cache = RocksDbSharp.Cache.CreateLru((ulong)budget.BlockCache.Capacity);
+            _table.SetBlockCache(_cache);
+            _table.SetCacheIndexAndFilterBlocks(true);
+            Native.Instance.rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(_table.Handle, 1);
+            _writeBufferManager = Native.Instance.rocksdb_write_buffer_manager_create_with_cache(
+                checked((UIntPtr)(ulong)budget.WriteBufferManager.BufferSize), _cache.Handle, 0);
+            writeBufferSize = Math.Min(writeBufferSize, (ulong)budget.WriteBufferSizeFor(1, 2));
+        }
+        else if (settings.CacheMb > 0)
         {
             // LRU, high-priority pool ratio 0.5 (RocksDB's default, and ours).
             _cache = RocksDbSharp.Cache.CreateLru((ulong)settings.CacheMb * 1024 * 1024);
@@ -55,13 +69,17 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
 
         _options = new RocksDbOptions()
             .SetCreateIfMissing(true)
-            .SetWriteBufferSize((ulong)settings.WriteBufferMb * 1024 * 1024)
+            .SetWriteBufferSize(writeBufferSize)
             .SetMaxWriteBufferNumber(2)
             .SetCompression(Compression.Lz4)
             .SetBlockBasedTableFactory(_table)
             .SetDisableAutoCompactions(settings.Compaction == BenchCompaction.None ? 1 : 0)
             .SetCompactionStyle(settings.Compaction == BenchCompaction.Universal ? RocksDbSharp.Compaction.Universal : RocksDbSharp.Compaction.Level);
         _options.EnableStatistics(); // the tickers behind the amplification figures
+        if (_writeBufferManager != IntPtr.Zero)
+        {
+            Native.Instance.rocksdb_options_set_write_buffer_manager(_options.Handle, _writeBufferManager);
+        }
     }
 
     public string Name => "rocksdb";
@@ -238,6 +256,11 @@ internal sealed class RocksDbBenchEngine : IBenchEngine
     {
         // The options, table options and cache free their native halves in their finalizers.
         Close();
+        if (_writeBufferManager != IntPtr.Zero)
+        {
+            Native.Instance.rocksdb_write_buffer_manager_destroy(_writeBufferManager);
+        }
+
         GC.KeepAlive(_table);
         GC.KeepAlive(_cache);
         GC.KeepAlive(_options);
