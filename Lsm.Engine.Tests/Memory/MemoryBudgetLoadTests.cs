@@ -12,8 +12,8 @@ namespace Lsm.Engine.Tests.Memory;
 /// chunks (<see cref="WriteBufferManager.MemoryUsage"/>).
 /// </summary>
 /// <remarks>
-/// <para><b>Stated overhead: a quarter of the budget.</b> Measured over eight runs: the peak native memory was 0.98 to
-/// 1.134 times the budget (at most 2.24 MiB over 16 MiB). The excess is slab fragmentation: when the memtables grow,
+/// <para><b>Stated overhead: a quarter of the budget.</b> Measured: the peak native memory was 1.06 to 1.11 times the
+/// budget (at most 1.9 MB over 16 MiB). The excess is slab fragmentation: when the memtables grow,
 /// their reservation evicts cached blocks, but the freed chunks stay in partly used slabs (a slab goes back only when
 /// empty) until later inserts of the same size class reuse them, so for a while the cache's native memory and the
 /// memtables' both count. The bound, <see cref="StatedOverhead"/> over the budget, is that measurement with room for
@@ -24,7 +24,7 @@ public sealed class MemoryBudgetLoadTests(ITestOutputHelper output)
     private const long MiB = 1 << 20;
     private const long Budget = 16 * MiB;
 
-    /// <summary>What native memory may exceed the budget by: a quarter of it (measured: at most 13.4%).</summary>
+    /// <summary>What native memory may exceed the budget by: a quarter of it (measured: at most 11%).</summary>
     private const long StatedOverhead = Budget / 4;
     private const int ValueSize = 1024;
     private const int KeysPerFamily = 16 * 1024; // 4 families × 16 Ki × 1 KiB = 64 MiB: four times the budget
@@ -43,12 +43,12 @@ public sealed class MemoryBudgetLoadTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         using var budget = new MemoryBudget(new MemoryBudgetOptions { TotalBytes = Budget });
-        var options = budget.ApplyTo(new DbOptions
+        var options = budget.ApplyToShared(new DbOptions
         {
             CreateIfMissing = true,
             CreateMissingColumnFamilies = true,
             ColumnFamilies = new Dictionary<string, ColumnFamilyOptions> { ["second"] = new() },
-        });
+        }, columnFamilies: 4); // two databases of two families share the budget
         using var sampler = new Sampler(budget);
         var dbs = new[] { LsmDb.Open(dir.File("a"), options), LsmDb.Open(dir.File("b"), options) };
         try
@@ -107,7 +107,8 @@ public sealed class MemoryBudgetLoadTests(ITestOutputHelper output)
             output.WriteLine(report);
 
             Assert.True(cache.Hits > 0 && cache.Evictions > 0, report); // the cache was used, and was full
-            Assert.True(dbs.Sum(db => db.WriteBufferManagerFlushes) > 0, report);
+            // No early-flush assertion: write buffers sized for N_cf = 4 fill the manager's budget only together, so
+            // memtables usually flush by size first (WriteBufferManagerDbTests covers the early flush).
             Assert.True(sampler.Peak.Native <= Budget + StatedOverhead, report);
             Assert.True(sampler.PeakMemtables <= budget.WriteBufferManager.BufferSize * 3 / 2, report); // Flink's 1.5 × W
         }

@@ -255,6 +255,7 @@ public sealed partial class LsmDb
         WriteBatch toLog;
         LogWriter? wal;
         bool sync = false;
+        bool syncClosedLogs;
         Exception? error = null;
         lock (_mutex)
         {
@@ -311,6 +312,7 @@ public sealed partial class LsmDb
             }
 
             wal = leader.Options.DisableWal ? null : _wal;
+            syncClosedLogs = sync && wal is not null && (_closedLogs.Count > 0 || _logDirectoryUnsynced);
             _groupInFlight = true;
         }
 
@@ -322,6 +324,11 @@ public sealed partial class LsmDb
                 wal.AddRecord(toLog.Rep);
                 if (sync)
                 {
+                    if (syncClosedLogs)
+                    {
+                        SyncClosedLogs(ulong.MaxValue, directory: true); // earlier logs first: recovery yields a prefix
+                    }
+
                     wal.Sync();
                 }
                 else

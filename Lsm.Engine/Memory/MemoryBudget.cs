@@ -120,8 +120,8 @@ public sealed class MemoryBudget : IDisposable
     /// <param name="options">The options to start from.</param>
     /// <returns>A copy with the budget applied.</returns>
     /// <remarks>
-    /// When several databases share the budget, N_cf should count the families of all of them: apply
-    /// <see cref="ApplyTo(ColumnFamilyOptions, int)"/> to each family with that count instead.
+    /// When several databases share the budget, N_cf should count the families of all of them: use
+    /// <see cref="ApplyToShared"/> with that count instead.
     /// </remarks>
     public DbOptions ApplyTo(DbOptions options)
     {
@@ -134,6 +134,23 @@ public sealed class MemoryBudget : IDisposable
                 families++;
             }
         }
+
+        return ApplyToShared(options, families);
+    }
+
+    /// <summary>
+    /// <see cref="ApplyTo(DbOptions)"/> for a budget shared by several databases: <paramref name="columnFamilies"/> is
+    /// N_cf, the families of every database given this budget, so that their write buffers together fit the manager's
+    /// share (N_cf × N_buffers × write buffer ≤ the manager's budget).
+    /// </summary>
+    /// <param name="options">The options to start from.</param>
+    /// <param name="columnFamilies">N_cf over every database that shares the budget (at least 1).</param>
+    /// <returns>A copy with the budget applied.</returns>
+    public DbOptions ApplyToShared(DbOptions options, int columnFamilies)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(columnFamilies, 1);
+        int families = columnFamilies;
 
         var named = new Dictionary<string, ColumnFamilyOptions>(StringComparer.Ordinal);
         foreach ((string name, ColumnFamilyOptions family) in options.ColumnFamilies)
