@@ -6,11 +6,11 @@ namespace Lsm.Engine.Tests.Cache;
 /// RocksDB's LRU cache shard written the obvious way, for model tests: a dictionary of entries and two linked lists
 /// (low-priority part and high-priority pool, oldest first), with reference counts and charges.
 /// </summary>
-internal sealed class LruCacheModel(long capacity, bool strict, double highPriorityPoolRatio)
+internal sealed class LruCacheModel(long capacity, bool strict, double highPriorityPoolRatio) : ICacheModel
 {
-    private readonly Dictionary<ulong, Entry> _table = [];
-    private readonly LinkedList<Entry> _low = new();
-    private readonly LinkedList<Entry> _high = new();
+    private readonly Dictionary<ulong, CacheModelEntry> _table = [];
+    private readonly LinkedList<CacheModelEntry> _low = new();
+    private readonly LinkedList<CacheModelEntry> _high = new();
     private long _capacity = capacity;
     private long _highUsage;
 
@@ -38,9 +38,12 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
     public List<(ulong Key, bool InHighPool)> Lru() =>
         [.. _low.Select(e => (e.Key, false)).Concat(_high.Select(e => (e.Key, true)))];
 
-    public Entry? Lookup(ulong key)
+    public void AssertSameAs(CacheShard shard) =>
+        Assert.Equal(Lru(), [.. ((LruCacheShard)shard).LruSnapshot().Select(e => (e.Offset, e.InHighPool))]);
+
+    public CacheModelEntry? Lookup(ulong key)
     {
-        if (!_table.TryGetValue(key, out Entry? entry))
+        if (!_table.TryGetValue(key, out CacheModelEntry? entry))
         {
             Misses++;
             return null;
@@ -58,20 +61,20 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
         return entry;
     }
 
-    public Entry Insert(ulong key, long charge, bool high)
+    public CacheModelEntry Insert(ulong key, long charge, bool high)
     {
         Evict(charge);
         if (Usage + charge > _capacity && strict)
         {
             Failures++;
-            return new Entry(key, 0, high) { Refs = 1 };
+            return new CacheModelEntry(key, 0, high) { Refs = 1 };
         }
 
-        var entry = new Entry(key, charge, high) { Refs = 1, InCache = true };
+        var entry = new CacheModelEntry(key, charge, high) { Refs = 1, InCache = true };
         Usage += charge;
         Pinned += charge;
         Inserts++;
-        if (_table.Remove(key, out Entry? old))
+        if (_table.Remove(key, out CacheModelEntry? old))
         {
             old.InCache = false;
             if (old.Refs == 0)
@@ -85,7 +88,7 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
         return entry;
     }
 
-    public void Release(Entry entry)
+    public void Release(CacheModelEntry entry)
     {
         if (--entry.Refs > 0)
         {
@@ -127,7 +130,7 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
     {
         while (Usage + charge > _capacity && (_low.Count > 0 || _high.Count > 0))
         {
-            Entry victim = (_low.First ?? _high.First)!.Value;
+            CacheModelEntry victim = (_low.First ?? _high.First)!.Value;
             Unlist(victim);
             _table.Remove(victim.Key);
             victim.InCache = false;
@@ -136,7 +139,7 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
         }
     }
 
-    private void List(Entry entry)
+    private void List(CacheModelEntry entry)
     {
         if (highPriorityPoolRatio > 0 && (entry.High || entry.Hit))
         {
@@ -154,14 +157,14 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
     {
         while (_highUsage > HighCapacity)
         {
-            Entry oldest = _high.First!.Value;
+            CacheModelEntry oldest = _high.First!.Value;
             _high.RemoveFirst();
             _highUsage -= oldest.Charge;
             oldest.Node = _low.AddLast(oldest);
         }
     }
 
-    private void Unlist(Entry entry)
+    private void Unlist(CacheModelEntry entry)
     {
         if (entry.Node!.List == _high)
         {
@@ -170,22 +173,5 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
 
         entry.Node.List!.Remove(entry.Node);
         entry.Node = null;
-    }
-
-    internal sealed class Entry(ulong key, long charge, bool high)
-    {
-        public ulong Key { get; } = key;
-
-        public long Charge { get; } = charge;
-
-        public bool High { get; } = high;
-
-        public int Refs { get; set; }
-
-        public bool InCache { get; set; }
-
-        public bool Hit { get; set; }
-
-        public LinkedListNode<Entry>? Node { get; set; }
     }
 }
