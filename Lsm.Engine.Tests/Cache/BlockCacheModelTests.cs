@@ -38,7 +38,7 @@ public sealed class BlockCacheModelTests
         var random = new Random(seed);
         long capacity = random.Next(0, 4) == 0 ? random.Next(0, 20_000) : random.Next(20_000, 120_000);
         var log = new StringBuilder($"{policy}, seed {seed}, capacity {capacity}, strict {strict}, ratio {ratio}\n");
-        ICacheModel model = policy == BlockCachePolicy.Clock ? new ClockCacheModel(capacity, strict, ratio) : new LruCacheModel(capacity, strict, ratio);
+        CacheModel model = policy == BlockCachePolicy.Clock ? new ClockCacheModel(capacity, strict, ratio) : new LruCacheModel(capacity, strict, ratio);
         var cache = new BlockCache(new BlockCacheOptions { Capacity = capacity, ShardBits = 0, StrictCapacityLimit = strict, HighPriorityPoolRatio = ratio, Policy = policy });
         var held = new List<(CacheModelEntry Model, CacheHandle Handle)>();
         try
@@ -145,7 +145,7 @@ public sealed class BlockCacheModelTests
         }
     }
 
-    private static void Compare(ICacheModel model, BlockCache cache, List<(CacheModelEntry Model, CacheHandle Handle)> held)
+    private static void Compare(CacheModel model, BlockCache cache, List<(CacheModelEntry Model, CacheHandle Handle)> held)
     {
         cache.CheckInvariants();
         CacheShard shard = cache.ShardOf(1, 0, out _);
