@@ -8,8 +8,8 @@ namespace Lsm.Engine.Tests.Cache;
 /// </summary>
 public sealed class BlockCacheTests
 {
-    private const int Block = 4000;
-    private static readonly long Charge = NativeSlabAllocator.AllocatedLengthOf(Block) + BlockCache.PerEntryOverhead;
+    internal const int Block = 4000;
+    internal static readonly long Charge = NativeSlabAllocator.AllocatedLengthOf(Block) + BlockCache.PerEntryOverhead;
 
     [Theory]
     [MemberData(nameof(Policies))]

@@ -9,8 +9,8 @@ namespace Lsm.Engine.Tests.Cache;
 /// </summary>
 public sealed class ClockCacheShardTests
 {
-    private const int Block = 4000;
-    private static readonly long Charge = NativeSlabAllocator.AllocatedLengthOf(Block) + BlockCache.PerEntryOverhead;
+    private const int Block = BlockCacheTests.Block;
+    private static readonly long Charge = BlockCacheTests.Charge;
 
     [Fact]
     public void Sweep_WithoutHits_EvictsInInsertionOrder()
