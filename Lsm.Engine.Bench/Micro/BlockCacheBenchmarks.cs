@@ -4,14 +4,13 @@ using Lsm.Engine.Cache;
 namespace Lsm.Engine.Bench.Micro;
 
 /// <summary>
-/// The block cache's two paths on a 64 MiB cache (64 shards) of 4 KiB blocks, on 1 and 2 threads: a hit (lookup,
-/// reference, release) over 8,192 cached blocks, and a miss that allocates a block, inserts it (evicting the oldest
-/// block of its shard, the cache being full) and releases it.
+/// The block cache's two paths on a 64 MiB cache (64 shards) of 4 KiB blocks, on 1 and 2 threads, under each policy:
+/// a hit (lookup, reference, release) over 8,192 cached blocks, and a miss that allocates a block, inserts it
+/// (evicting a block of its shard, the cache being full) and releases it.
 /// </summary>
 /// <remarks>
 /// Each invocation runs 65,536 operations split over the threads, so a time per operation is wall time over all of
-/// them: perfect scaling halves it with 2 threads. The second thread is started once and woken by a barrier per
-/// invocation. Hits and misses use separate caches, so the misses' evictions never touch the blocks hits look up.
+/// them: perfect scaling halves it with 2 threads (<see cref="BenchThreads"/>). Hits and misses use separate caches, so the misses' evictions never touch the blocks hits look up.
 /// </remarks>
 [MemoryDiagnoser]
 public class BlockCacheBenchmarks
@@ -23,11 +22,12 @@ public class BlockCacheBenchmarks
     private BlockCache _cache = null!;
     private BlockCache _missCache = null!;
     private ulong[] _offsets = [];
-    private Thread? _worker;
-    private Barrier? _barrier;
-    private volatile bool _stop;
+    private BenchThreads _threads = null!;
     private volatile int _mode;
     private readonly ulong[] _nextMissOffset = new ulong[2];
+
+    [Params(BlockCachePolicy.Lru, BlockCachePolicy.Clock)]
+    public BlockCachePolicy Policy { get; set; }
 
     [Params(1, 2)]
     public int Threads { get; set; }
@@ -35,7 +35,8 @@ public class BlockCacheBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _cache = new BlockCache(64L << 20);
+        var options = new BlockCacheOptions { Capacity = 64L << 20, Policy = Policy };
+        _cache = new BlockCache(options);
         var random = new Random(5);
         _offsets = new ulong[OpsPerThread];
         for (int i = 0; i < _offsets.Length; i++)
@@ -51,31 +52,19 @@ public class BlockCacheBenchmarks
         }
 
         // Fill the miss cache past its capacity so that every insert evicts from the start.
-        _missCache = new BlockCache(64L << 20);
+        _missCache = new BlockCache(options);
         for (int t = 0; t < 2; t++)
         {
             Miss(t, 8192);
         }
 
-        if (Threads == 2)
-        {
-            _barrier = new Barrier(2);
-            _worker = new Thread(WorkerLoop) { IsBackground = true };
-            _worker.Start();
-        }
+        _threads = new BenchThreads(Threads, thread => _mode == 0 ? Hits(thread, OpsPerThread / Threads) : Miss(thread, OpsPerThread / Threads));
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        if (_worker is not null)
-        {
-            _stop = true;
-            _barrier!.SignalAndWait();
-            _worker.Join();
-            _barrier.Dispose();
-        }
-
+        _threads.Dispose();
         _cache.Dispose();
         _missCache.Dispose();
     }
@@ -90,33 +79,8 @@ public class BlockCacheBenchmarks
 
     private long Run(int mode)
     {
-        int ops = OpsPerThread / Threads;
-        if (_worker is null)
-        {
-            return mode == 0 ? Hits(0, ops) : Miss(0, ops);
-        }
-
         _mode = mode;
-        _barrier!.SignalAndWait();
-        long result = mode == 0 ? Hits(0, ops) : Miss(0, ops);
-        _barrier.SignalAndWait();
-        return result;
-    }
-
-    private void WorkerLoop()
-    {
-        while (true)
-        {
-            _barrier!.SignalAndWait();
-            if (_stop)
-            {
-                return;
-            }
-
-            int ops = OpsPerThread / 2;
-            _ = _mode == 0 ? Hits(1, ops) : Miss(1, ops);
-            _barrier.SignalAndWait();
-        }
+        return _threads.Run();
     }
 
     private long Hits(int thread, int ops)

@@ -4,19 +4,21 @@ namespace Lsm.Engine.Tests.Cache;
 
 /// <summary>
 /// Several threads looking up, inserting and releasing random keys (holding some handles across operations) on a
-/// small sharded cache; every hit must see its own block's bytes, and at the end the charges must add up and every
-/// byte of native memory must come back.
+/// small sharded cache, under each policy; every hit must see its own block's bytes, and at the end the charges must
+/// add up and every byte of native memory must come back.
 /// </summary>
 public sealed class BlockCacheConcurrencyTests
 {
     [Theory]
-    [InlineData(false, 0.5)]
-    [InlineData(true, 0.1)]
-    public void RandomGetInsertRelease_ChargesAddUp_NoMemoryLeaks(bool strict, double ratio)
+    [InlineData(BlockCachePolicy.Lru, false, 0.5)]
+    [InlineData(BlockCachePolicy.Lru, true, 0.1)]
+    [InlineData(BlockCachePolicy.Clock, false, 0.5)]
+    [InlineData(BlockCachePolicy.Clock, true, 0.1)]
+    public void RandomGetInsertRelease_ChargesAddUp_NoMemoryLeaks(BlockCachePolicy policy, bool strict, double ratio)
     {
         const int Threads = 4;
         const long Capacity = 2L << 20;
-        var cache = new BlockCache(new BlockCacheOptions { Capacity = Capacity, ShardBits = 2, StrictCapacityLimit = strict, HighPriorityPoolRatio = ratio });
+        var cache = new BlockCache(new BlockCacheOptions { Capacity = Capacity, ShardBits = 2, StrictCapacityLimit = strict, HighPriorityPoolRatio = ratio, Policy = policy });
         long overCapacity = 0;
         Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, worker =>
         {

@@ -6,34 +6,41 @@ using Lsm.Engine.Cache;
 namespace Lsm.Engine.Tests.Cache;
 
 /// <summary>
-/// One shard against <see cref="LruCacheModel"/>: seeded random sequences of lookups, inserts (low and high priority,
-/// small, data-sized and large blocks), releases of held handles, reservations and capacity changes; after every
-/// operation the hit or miss, the LRU order with pool membership, usage, pinned usage and counters must match, and
-/// the shard's invariants hold. A failure prints the seed and the operations so far.
+/// One shard against its policy's model (<see cref="LruCacheModel"/>, <see cref="ClockCacheModel"/>): seeded random
+/// sequences of lookups, inserts (low and high priority, small, data-sized and large blocks), releases of held
+/// handles, reservations and capacity changes; after every operation the hit or miss, the policy's state (LRU order
+/// with pool membership; the clock hand and every slot's count), usage, pinned usage and counters must match, every
+/// held block must still be cached unless replaced, and the shard's invariants hold. A failure prints the seed and
+/// the operations so far.
 /// </summary>
 public sealed class BlockCacheModelTests
 {
     private static readonly int[] Lengths = [0, 100, 1000, 4000, 4500, 5000, 9000, 40_000];
 
     [Property(MaxTest = 150)]
-    public void SingleShard_MatchesModel(int seed, bool strict, bool highPool) =>
-        Run(seed, strict, highPool ? 0.5 : 0, operations: 300);
+    public void SingleShard_MatchesModel(int seed, bool strict, bool highPool, bool clock) =>
+        Run(clock ? BlockCachePolicy.Clock : BlockCachePolicy.Lru, seed, strict, highPool ? 0.5 : 0, operations: 300);
 
     [Theory]
-    [InlineData(1, false, 0.5)]
-    [InlineData(2, true, 0.5)]
-    [InlineData(3, false, 0)]
-    [InlineData(4, true, 0.1)]
-    public void LongSequence_MatchesModel(int seed, bool strict, double ratio) => Run(seed, strict, ratio, operations: 20_000);
+    [InlineData(BlockCachePolicy.Lru, 1, false, 0.5)]
+    [InlineData(BlockCachePolicy.Lru, 2, true, 0.5)]
+    [InlineData(BlockCachePolicy.Lru, 3, false, 0)]
+    [InlineData(BlockCachePolicy.Lru, 4, true, 0.1)]
+    [InlineData(BlockCachePolicy.Clock, 1, false, 0.5)]
+    [InlineData(BlockCachePolicy.Clock, 2, true, 0.5)]
+    [InlineData(BlockCachePolicy.Clock, 3, false, 0)]
+    [InlineData(BlockCachePolicy.Clock, 4, true, 0.1)]
+    public void LongSequence_MatchesModel(BlockCachePolicy policy, int seed, bool strict, double ratio) =>
+        Run(policy, seed, strict, ratio, operations: 20_000);
 
-    private static void Run(int seed, bool strict, double ratio, int operations)
+    private static void Run(BlockCachePolicy policy, int seed, bool strict, double ratio, int operations)
     {
         var random = new Random(seed);
         long capacity = random.Next(0, 4) == 0 ? random.Next(0, 20_000) : random.Next(20_000, 120_000);
-        var log = new StringBuilder($"seed {seed}, capacity {capacity}, strict {strict}, ratio {ratio}\n");
-        var model = new LruCacheModel(capacity, strict, ratio);
-        var cache = new BlockCache(new BlockCacheOptions { Capacity = capacity, ShardBits = 0, StrictCapacityLimit = strict, HighPriorityPoolRatio = ratio });
-        var held = new List<(LruCacheModel.Entry Model, CacheHandle Handle)>();
+        var log = new StringBuilder($"{policy}, seed {seed}, capacity {capacity}, strict {strict}, ratio {ratio}\n");
+        CacheModel model = policy == BlockCachePolicy.Clock ? new ClockCacheModel(capacity, strict, ratio) : new LruCacheModel(capacity, strict, ratio);
+        var cache = new BlockCache(new BlockCacheOptions { Capacity = capacity, ShardBits = 0, StrictCapacityLimit = strict, HighPriorityPoolRatio = ratio, Policy = policy });
+        var held = new List<(CacheModelEntry Model, CacheHandle Handle)>();
         try
         {
             for (int op = 0; op < operations; op++)
@@ -44,7 +51,7 @@ public sealed class BlockCacheModelTests
                 if (choice < 40)
                 {
                     log.Append(CultureInfo.InvariantCulture, $"get {key}{(hold ? " hold" : string.Empty)}\n");
-                    LruCacheModel.Entry? expected = model.Lookup(key);
+                    CacheModelEntry? expected = model.Lookup(key);
                     bool hit = cache.TryGet(1, key, BlockKind.Data, out CacheHandle handle);
                     Assert.Equal(expected is not null, hit);
                     if (hit)
@@ -59,7 +66,7 @@ public sealed class BlockCacheModelTests
                     bool high = random.Next(3) == 0;
                     log.Append(CultureInfo.InvariantCulture, $"insert {key} {length}{(high ? " high" : string.Empty)}{(hold ? " hold" : string.Empty)}\n");
                     long charge = NativeSlabAllocator.AllocatedLengthOf(length) + BlockCache.PerEntryOverhead;
-                    LruCacheModel.Entry expected = model.Insert(key, charge, high);
+                    CacheModelEntry expected = model.Insert(key, charge, high);
                     long before = cache.Usage;
                     CacheHandle handle = cache.Insert(1, key, BlockKind.Data, high ? CachePriority.High : CachePriority.Low, BlockCacheTests.Filled(cache, length, (byte)key));
                     if (strict)
@@ -104,16 +111,16 @@ public sealed class BlockCacheModelTests
                     cache.SetCapacity(newCapacity);
                 }
 
-                Compare(model, cache);
+                Compare(model, cache, held);
             }
 
-            foreach ((LruCacheModel.Entry m, CacheHandle h) in held)
+            foreach ((CacheModelEntry m, CacheHandle h) in held)
             {
                 model.Release(m);
                 cache.Release(h);
             }
 
-            Compare(model, cache);
+            Compare(model, cache, held);
             cache.Unreserve(cache.GetStatistics().ReservedBytes);
             Assert.Equal(cache.Usage - (cache.GetStatistics().Entries * BlockCache.PerEntryOverhead), cache.Allocator.AllocatedBytes);
             cache.Dispose();
@@ -124,7 +131,7 @@ public sealed class BlockCacheModelTests
             throw new InvalidOperationException("Cache diverged from the model after:\n" + log, e);
         }
 
-        void Hold(LruCacheModel.Entry model1, CacheHandle handle, bool keep)
+        void Hold(CacheModelEntry model1, CacheHandle handle, bool keep)
         {
             if (keep)
             {
@@ -138,18 +145,32 @@ public sealed class BlockCacheModelTests
         }
     }
 
-    private static void Compare(LruCacheModel model, BlockCache cache)
+    private static void Compare(CacheModel model, BlockCache cache, List<(CacheModelEntry Model, CacheHandle Handle)> held)
     {
         cache.CheckInvariants();
-        Assert.Equal(model.Lru(), [.. cache.ShardOf(1, 0, out _).LruSnapshot().Select(e => (e.Offset, e.InHighPool))]);
+        CacheShard shard = cache.ShardOf(1, 0, out _);
+        model.AssertSameAs(shard);
         BlockCacheStatistics stats = cache.GetStatistics();
         Assert.Equal(
             (model.Usage, model.Pinned, (long)model.Count, model.Hits, model.Misses, model.Inserts, model.Failures, model.Evictions),
             (stats.Usage, stats.PinnedUsage, stats.Entries, stats.Hits, stats.Misses, stats.Inserts, stats.InsertFailures, stats.Evictions));
+
+        // A referenced block is never evicted: it leaves the table only when replaced (or was never let in).
+        foreach ((CacheModelEntry entry, CacheHandle _) in held)
+        {
+            if (entry.InCache)
+            {
+                cache.ShardOf(1, entry.Key, out uint hash);
+                Assert.True(shard.Contains(1, entry.Key, hash), $"held block {entry.Key} is gone");
+            }
+        }
+
         if (stats.Usage > stats.Capacity)
         {
             // Over capacity only by what readers hold and the reservation: nothing unreferenced is left.
-            Assert.Empty(cache.ShardOf(1, 0, out _).LruSnapshot());
+            Assert.Empty(shard is LruCacheShard lru
+                ? lru.LruSnapshot().Select(e => e.Offset)
+                : ((ClockCacheShard)shard).ClockSnapshot().Slots.Where(e => e.InCache && !e.Referenced).Select(e => e.Offset));
         }
     }
 }

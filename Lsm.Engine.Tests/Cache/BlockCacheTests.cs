@@ -2,16 +2,20 @@ using Lsm.Engine.Cache;
 
 namespace Lsm.Engine.Tests.Cache;
 
-/// <summary>The block cache's contract, case by case: handles, eviction, priorities, limits, reservations, dispose.</summary>
+/// <summary>
+/// The block cache's contract, case by case: handles, limits, reservations and dispose under both policies; LRU's
+/// eviction order and priorities (CLOCK's are in <see cref="ClockCacheShardTests"/>).
+/// </summary>
 public sealed class BlockCacheTests
 {
-    private const int Block = 4000;
-    private static readonly long Charge = NativeSlabAllocator.AllocatedLengthOf(Block) + BlockCache.PerEntryOverhead;
+    internal const int Block = 4000;
+    internal static readonly long Charge = NativeSlabAllocator.AllocatedLengthOf(Block) + BlockCache.PerEntryOverhead;
 
-    [Fact]
-    public void Insert_ThenTryGet_HitsTheSameBytes_CountedByKind()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Insert_ThenTryGet_HitsTheSameBytes_CountedByKind(BlockCachePolicy policy)
     {
-        using var cache = OneShard(1 << 20);
+        using var cache = OneShard(1 << 20, policy: policy);
         Assert.False(cache.TryGet(1, 0, BlockKind.Data, out CacheHandle missed));
         Assert.False(missed.IsValid);
         cache.Release(cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 7)));
@@ -31,20 +35,22 @@ public sealed class BlockCacheTests
         cache.CheckInvariants();
     }
 
-    [Fact]
-    public void Release_Twice_Throws()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Release_Twice_Throws(BlockCachePolicy policy)
     {
-        using var cache = OneShard(1 << 20);
+        using var cache = OneShard(1 << 20, policy: policy);
         CacheHandle handle = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 1));
         cache.Release(handle);
         Assert.Throws<InvalidOperationException>(() => cache.Release(handle));
         cache.CheckInvariants();
     }
 
-    [Fact]
-    public void Release_StaleHandleAfterTheSlotIsReused_Throws()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Release_StaleHandleAfterTheSlotIsReused_Throws(BlockCachePolicy policy)
     {
-        using var cache = OneShard(1 << 20);
+        using var cache = OneShard(1 << 20, policy: policy);
         CacheHandle old = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 1));
         CacheHandle replacing = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 2));
         cache.Release(old); // replaced while referenced: freed now, its slot free
@@ -56,11 +62,12 @@ public sealed class BlockCacheTests
         cache.CheckInvariants();
     }
 
-    [Fact]
-    public void Release_OfAnotherCacheOrDefault_Throws()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Release_OfAnotherCacheOrDefault_Throws(BlockCachePolicy policy)
     {
-        using var cache = OneShard(1 << 20);
-        using var other = OneShard(1 << 20);
+        using var cache = OneShard(1 << 20, policy: policy);
+        using var other = OneShard(1 << 20, policy: policy);
         CacheHandle handle = other.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(other, Block, 1));
         Assert.Throws<InvalidOperationException>(() => cache.Release(handle));
         Assert.Throws<InvalidOperationException>(() => cache.Release(default));
@@ -83,10 +90,11 @@ public sealed class BlockCacheTests
         Assert.Equal(1, cache.GetStatistics().Evictions);
     }
 
-    [Fact]
-    public void ReplacedWhileReferenced_KeepsItsBytesAndChargeUntilReleased()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void ReplacedWhileReferenced_KeepsItsBytesAndChargeUntilReleased(BlockCachePolicy policy)
     {
-        using var cache = OneShard(1 << 20);
+        using var cache = OneShard(1 << 20, policy: policy);
         CacheHandle old = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 0x11));
         cache.Release(cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 0x22)));
         Assert.True(old.Span.IndexOfAnyExcept((byte)0x11) < 0);
@@ -101,10 +109,11 @@ public sealed class BlockCacheTests
         cache.CheckInvariants();
     }
 
-    [Fact]
-    public void ShrunkWhileReferenced_KeepsTheBlock_DropsItAtRelease()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void ShrunkWhileReferenced_KeepsTheBlock_DropsItAtRelease(BlockCachePolicy policy)
     {
-        using var cache = OneShard(1 << 20);
+        using var cache = OneShard(1 << 20, policy: policy);
         CacheHandle held = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 0x33));
         InsertAndRelease(cache, 1);
         cache.SetCapacity(0);
@@ -116,10 +125,11 @@ public sealed class BlockCacheTests
         Assert.Equal(0, cache.Allocator.AllocatedBytes);
     }
 
-    [Fact]
-    public void StrictLimit_FullOfReferencedBlocks_ReturnsADetachedHandleAndCountsAFailure()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void StrictLimit_FullOfReferencedBlocks_ReturnsADetachedHandleAndCountsAFailure(BlockCachePolicy policy)
     {
-        using var cache = OneShard(2 * Charge, strict: true);
+        using var cache = OneShard(2 * Charge, strict: true, policy: policy);
         CacheHandle a = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 1));
         CacheHandle b = cache.Insert(1, 1, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 2));
         CacheHandle refused = cache.Insert(1, 2, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 3));
@@ -140,10 +150,11 @@ public sealed class BlockCacheTests
         cache.CheckInvariants();
     }
 
-    [Fact]
-    public void DefaultMode_FullOfReferencedBlocks_OvershootsUntilTheyAreReleased()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void DefaultMode_FullOfReferencedBlocks_OvershootsUntilTheyAreReleased(BlockCachePolicy policy)
     {
-        using var cache = OneShard(2 * Charge);
+        using var cache = OneShard(2 * Charge, policy: policy);
         CacheHandle[] held = [.. Enumerable.Range(0, 3).Select(i => cache.Insert(1, (ulong)i, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 1)))];
         Assert.Equal(3 * Charge, cache.Usage);
         Assert.Equal(3 * Charge, cache.PinnedUsage);
@@ -191,10 +202,11 @@ public sealed class BlockCacheTests
         Assert.Equal([false, true], Pool(cache));
     }
 
-    [Fact]
-    public void Reserve_EvictsToMakeRoom_AndCountsInUsage()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Reserve_EvictsToMakeRoom_AndCountsInUsage(BlockCachePolicy policy)
     {
-        using var cache = new BlockCache(new BlockCacheOptions { Capacity = 40 * Charge, ShardBits = 2 });
+        using var cache = new BlockCache(new BlockCacheOptions { Capacity = 40 * Charge, ShardBits = 2, Policy = policy });
         for (ulong offset = 0; offset < 40; offset++)
         {
             InsertAndRelease(cache, offset);
@@ -213,10 +225,11 @@ public sealed class BlockCacheTests
         cache.CheckInvariants();
     }
 
-    [Fact]
-    public void ZeroCapacity_HoldsNothing()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void ZeroCapacity_HoldsNothing(BlockCachePolicy policy)
     {
-        using var cache = new BlockCache(0);
+        using var cache = new BlockCache(new BlockCacheOptions { Capacity = 0, Policy = policy });
         InsertAndRelease(cache, 0);
         Assert.False(cache.TryGet(1, 0, BlockKind.Data, out _));
         Assert.Equal(0, cache.Usage);
@@ -241,6 +254,18 @@ public sealed class BlockCacheTests
     }
 
     [Fact]
+    public void Options_DefaultPolicy_IsTheConstant_UnknownPolicyRejected()
+    {
+        var options = new BlockCacheOptions { Capacity = 1 };
+        Assert.Equal(BlockCacheOptions.DefaultPolicy, options.Policy);
+        Assert.Throws<ArgumentException>(() => (options with { Policy = (BlockCachePolicy)2 }).Validate());
+        using var clock = new BlockCache(options with { Policy = BlockCachePolicy.Clock });
+        Assert.IsType<ClockCacheShard>(clock.ShardOf(0, 0, out _));
+        using var lru = new BlockCache(options with { Policy = BlockCachePolicy.Lru });
+        Assert.IsType<LruCacheShard>(lru.ShardOf(0, 0, out _));
+    }
+
+    [Fact]
     public void NewTableId_UniqueAcrossThreads()
     {
         using var cache = new BlockCache(1 << 20);
@@ -249,10 +274,11 @@ public sealed class BlockCacheTests
         Assert.Equal(20_000, ids[0].Concat(ids[1]).Distinct().Count());
     }
 
-    [Fact]
-    public void Dispose_LaterUseThrows_HeldBlockFreedAtItsRelease()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Dispose_LaterUseThrows_HeldBlockFreedAtItsRelease(BlockCachePolicy policy)
     {
-        var cache = new BlockCache(new BlockCacheOptions { Capacity = 1 << 20, ShardBits = 1 });
+        var cache = new BlockCache(new BlockCacheOptions { Capacity = 1 << 20, ShardBits = 1, Policy = policy });
         CacheHandle held = cache.Insert(1, 0, BlockKind.Data, CachePriority.Low, Filled(cache, Block, 5));
         InsertAndRelease(cache, 1);
         cache.Dispose();
@@ -266,10 +292,11 @@ public sealed class BlockCacheTests
         cache.Dispose();
     }
 
-    [Fact]
-    public void HitAndRelease_AllocateNothing()
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void HitAndRelease_AllocateNothing(BlockCachePolicy policy)
     {
-        using var cache = new BlockCache(1 << 20);
+        using var cache = new BlockCache(new BlockCacheOptions { Capacity = 1 << 20, Policy = policy });
         InsertAndRelease(cache, 0);
         for (int i = 0; i < 100; i++)
         {
@@ -291,8 +318,11 @@ public sealed class BlockCacheTests
         }
     }
 
-    internal static BlockCache OneShard(long capacity, bool strict = false, double highPriorityPoolRatio = 0.5) =>
-        new(new BlockCacheOptions { Capacity = capacity, ShardBits = 0, StrictCapacityLimit = strict, HighPriorityPoolRatio = highPriorityPoolRatio });
+    /// <summary>Both policies, for the tests of their shared contract.</summary>
+    public static TheoryData<BlockCachePolicy> Policies => [BlockCachePolicy.Lru, BlockCachePolicy.Clock];
+
+    internal static BlockCache OneShard(long capacity, bool strict = false, double highPriorityPoolRatio = 0.5, BlockCachePolicy policy = BlockCachePolicy.Lru) =>
+        new(new BlockCacheOptions { Capacity = capacity, ShardBits = 0, StrictCapacityLimit = strict, HighPriorityPoolRatio = highPriorityPoolRatio, Policy = policy });
 
     internal static NativeBlock Filled(BlockCache cache, int length, byte value)
     {
@@ -313,7 +343,9 @@ public sealed class BlockCacheTests
         }
     }
 
-    private static ulong[] Keys(BlockCache cache) => [.. cache.ShardOf(0, 0, out _).LruSnapshot().Select(e => e.Offset)];
+    private static ulong[] Keys(BlockCache cache) => [.. Lru(cache).LruSnapshot().Select(e => e.Offset)];
 
-    private static bool[] Pool(BlockCache cache) => [.. cache.ShardOf(0, 0, out _).LruSnapshot().Select(e => e.InHighPool)];
+    private static bool[] Pool(BlockCache cache) => [.. Lru(cache).LruSnapshot().Select(e => e.InHighPool)];
+
+    private static LruCacheShard Lru(BlockCache cache) => (LruCacheShard)cache.ShardOf(0, 0, out _);
 }

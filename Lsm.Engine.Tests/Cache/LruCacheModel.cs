@@ -3,140 +3,49 @@ using Lsm.Engine.Cache;
 namespace Lsm.Engine.Tests.Cache;
 
 /// <summary>
-/// RocksDB's LRU cache shard written the obvious way, for model tests: a dictionary of entries and two linked lists
-/// (low-priority part and high-priority pool, oldest first), with reference counts and charges.
+/// RocksDB's LRU policy written the obvious way, for model tests: two linked lists (low-priority part and
+/// high-priority pool, oldest first) of the unreferenced entries.
 /// </summary>
-internal sealed class LruCacheModel(long capacity, bool strict, double highPriorityPoolRatio)
+internal sealed class LruCacheModel(long capacity, bool strict, double highPriorityPoolRatio) : CacheModel(capacity, strict)
 {
-    private readonly Dictionary<ulong, Entry> _table = [];
-    private readonly LinkedList<Entry> _low = new();
-    private readonly LinkedList<Entry> _high = new();
-    private long _capacity = capacity;
+    private readonly LinkedList<CacheModelEntry> _low = new();
+    private readonly LinkedList<CacheModelEntry> _high = new();
     private long _highUsage;
 
-    public long Usage { get; private set; }
-
-    public long Pinned { get; private set; }
-
-    public long Reserved { get; private set; }
-
-    public long Hits { get; private set; }
-
-    public long Misses { get; private set; }
-
-    public long Inserts { get; private set; }
-
-    public long Failures { get; private set; }
-
-    public long Evictions { get; private set; }
-
-    public int Count => _table.Count;
-
-    private long HighCapacity => (long)(_capacity * highPriorityPoolRatio);
+    private long HighCapacity => (long)(Capacity * highPriorityPoolRatio);
 
     /// <summary>The LRU list, oldest first, as the shard's <c>LruSnapshot</c> gives it.</summary>
     public List<(ulong Key, bool InHighPool)> Lru() =>
         [.. _low.Select(e => (e.Key, false)).Concat(_high.Select(e => (e.Key, true)))];
 
-    public Entry? Lookup(ulong key)
+    public override void AssertSameAs(CacheShard shard) =>
+        Assert.Equal(Lru(), [.. ((LruCacheShard)shard).LruSnapshot().Select(e => (e.Offset, e.InHighPool))]);
+
+    public override void SetCapacity(long capacity)
     {
-        if (!_table.TryGetValue(key, out Entry? entry))
-        {
-            Misses++;
-            return null;
-        }
-
-        if (entry.Refs == 0)
-        {
-            Unlist(entry);
-            Pinned += entry.Charge;
-        }
-
-        entry.Refs++;
-        entry.Hit = true;
-        Hits++;
-        return entry;
-    }
-
-    public Entry Insert(ulong key, long charge, bool high)
-    {
-        Evict(charge);
-        if (Usage + charge > _capacity && strict)
-        {
-            Failures++;
-            return new Entry(key, 0, high) { Refs = 1 };
-        }
-
-        var entry = new Entry(key, charge, high) { Refs = 1, InCache = true };
-        Usage += charge;
-        Pinned += charge;
-        Inserts++;
-        if (_table.Remove(key, out Entry? old))
-        {
-            old.InCache = false;
-            if (old.Refs == 0)
-            {
-                Unlist(old);
-                Usage -= old.Charge;
-            }
-        }
-
-        _table[key] = entry;
-        return entry;
-    }
-
-    public void Release(Entry entry)
-    {
-        if (--entry.Refs > 0)
-        {
-            return;
-        }
-
-        Pinned -= entry.Charge;
-        if (entry.InCache)
-        {
-            if (Usage <= _capacity)
-            {
-                List(entry);
-                return;
-            }
-
-            _table.Remove(entry.Key);
-            entry.InCache = false;
-            Evictions++;
-        }
-
-        Usage -= entry.Charge;
-    }
-
-    public void SetReserved(long reserved)
-    {
-        Usage += reserved - Reserved;
-        Reserved = reserved;
-        Evict(0);
-    }
-
-    public void SetCapacity(long capacity)
-    {
-        _capacity = capacity;
-        Evict(0);
+        base.SetCapacity(capacity);
         Demote();
     }
 
-    private void Evict(long charge)
+    protected override void Hit(CacheModelEntry entry)
     {
-        while (Usage + charge > _capacity && (_low.Count > 0 || _high.Count > 0))
+        if (entry.Refs == 0)
         {
-            Entry victim = (_low.First ?? _high.First)!.Value;
-            Unlist(victim);
-            _table.Remove(victim.Key);
-            victim.InCache = false;
-            Usage -= victim.Charge;
-            Evictions++;
+            Unlisted(entry);
+        }
+
+        entry.Hit = true;
+    }
+
+    protected override void Evict(long charge)
+    {
+        while (Usage + charge > Capacity && (_low.Count > 0 || _high.Count > 0))
+        {
+            Evict((_low.First ?? _high.First)!.Value);
         }
     }
 
-    private void List(Entry entry)
+    protected override void Unreferenced(CacheModelEntry entry)
     {
         if (highPriorityPoolRatio > 0 && (entry.High || entry.Hit))
         {
@@ -150,18 +59,7 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
         }
     }
 
-    private void Demote()
-    {
-        while (_highUsage > HighCapacity)
-        {
-            Entry oldest = _high.First!.Value;
-            _high.RemoveFirst();
-            _highUsage -= oldest.Charge;
-            oldest.Node = _low.AddLast(oldest);
-        }
-    }
-
-    private void Unlist(Entry entry)
+    protected override void Unlisted(CacheModelEntry entry)
     {
         if (entry.Node!.List == _high)
         {
@@ -172,20 +70,14 @@ internal sealed class LruCacheModel(long capacity, bool strict, double highPrior
         entry.Node = null;
     }
 
-    internal sealed class Entry(ulong key, long charge, bool high)
+    private void Demote()
     {
-        public ulong Key { get; } = key;
-
-        public long Charge { get; } = charge;
-
-        public bool High { get; } = high;
-
-        public int Refs { get; set; }
-
-        public bool InCache { get; set; }
-
-        public bool Hit { get; set; }
-
-        public LinkedListNode<Entry>? Node { get; set; }
+        while (_highUsage > HighCapacity)
+        {
+            CacheModelEntry oldest = _high.First!.Value;
+            _high.RemoveFirst();
+            _highUsage -= oldest.Charge;
+            oldest.Node = _low.AddLast(oldest);
+        }
     }
 }

@@ -5,14 +5,16 @@ namespace Lsm.Engine;
 
 /// <summary>
 /// A cache of uncompressed table blocks in native memory, sharded, with least-recently-used eviction and a
-/// high-priority pool for index and filter blocks (RocksDB's <c>LRUCache</c>). One cache may be shared by several
-/// databases and column families (set it in <see cref="TableOptions.BlockCache"/>), as Flink shares one per slot.
+/// high-priority pool for index and filter blocks (RocksDB's <c>LRUCache</c>) or CLOCK eviction with a head start for
+/// them (<see cref="BlockCacheOptions.Policy"/>). One cache may be shared by several databases and column families
+/// (set it in <see cref="TableOptions.BlockCache"/>), as Flink shares one per slot.
 /// </summary>
 /// <remarks>
 /// <para><b>Shards.</b> A block's key is (table id, offset); its 64-bit hash picks one of 2^<c>ShardBits</c>
-/// shards, each with its own lock, its equal share of the capacity and its own LRU list (see
-/// <see cref="LruCacheShard"/> for the eviction rules, which are RocksDB's). Capacity and reservations are split
-/// over the shards exactly, so their shares add up to the whole.</para>
+/// shards, each with its own lock, its equal share of the capacity and its own eviction state (see
+/// <see cref="CacheShard"/> for the rules both policies share, <see cref="LruCacheShard"/> and
+/// <see cref="ClockCacheShard"/> for each policy's). Capacity and reservations are split over the shards exactly, so
+/// their shares add up to the whole.</para>
 /// <para><b>Memory.</b> Blocks live in chunks of pooled native slabs (<see cref="NativeSlabAllocator"/>). An entry is
 /// charged its chunk size plus <see cref="PerEntryOverhead"/>; <see cref="BlockCacheStatistics.NativeBytes"/> is
 /// what the slabs and large blocks take from the system.</para>
@@ -27,7 +29,7 @@ public sealed class BlockCache : IDisposable
 {
     /// <summary>
     /// Bytes charged per entry on top of its block's allocation: the entry's 64-byte record in its shard's entry array
-    /// (key, pointer, lengths, charge, references, generation, list links, flags) and its share of the hash buckets.
+    /// (key, pointer, lengths, charge, references, generation, list links, flags, count) and its share of the hash buckets.
     /// </summary>
     public const int PerEntryOverhead = 80;
 
@@ -37,7 +39,7 @@ public sealed class BlockCache : IDisposable
     /// <summary>RocksDB's largest automatic shard count: 2^6.</summary>
     private const int MaxAutomaticShardBits = 6;
 
-    private readonly LruCacheShard[] _shards;
+    private readonly CacheShard[] _shards;
     private readonly int _shardMask;
     private readonly NativeSlabAllocator _allocator;
     private readonly Lock _sizeLock = new();
@@ -64,10 +66,13 @@ public sealed class BlockCache : IDisposable
         // Keep up to 1/16 of the capacity in empty slabs, between 1 and 16 slabs.
         int pooledSlabs = (int)Math.Clamp(options.Capacity / 16 / NativeSlabAllocator.SlabSize, 1, 16);
         _allocator = new NativeSlabAllocator(pooledSlabs);
-        _shards = new LruCacheShard[1 << shardBits];
+        _shards = new CacheShard[1 << shardBits];
         for (int i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new LruCacheShard(this, _allocator, ShareOf(options.Capacity, i), options.StrictCapacityLimit, options.HighPriorityPoolRatio);
+            long share = ShareOf(options.Capacity, i);
+            _shards[i] = options.Policy == BlockCachePolicy.Clock
+                ? new ClockCacheShard(this, _allocator, share, options.StrictCapacityLimit, options.HighPriorityPoolRatio)
+                : new LruCacheShard(this, _allocator, share, options.StrictCapacityLimit, options.HighPriorityPoolRatio);
         }
     }
 
@@ -113,7 +118,7 @@ public sealed class BlockCache : IDisposable
         ShardTotals totals = default;
         totals.Hits = new long[(int)BlockKind.Reservation + 1];
         totals.Misses = new long[(int)BlockKind.Reservation + 1];
-        foreach (LruCacheShard shard in _shards)
+        foreach (CacheShard shard in _shards)
         {
             shard.AddStatistics(ref totals);
         }
@@ -153,7 +158,7 @@ public sealed class BlockCache : IDisposable
 
     /// <summary>
     /// Looks up the block at <paramref name="offset"/> of table <paramref name="tableId"/>; on a hit takes a reference
-    /// (marking the entry most recently used) and counts a hit of <paramref name="kind"/>, on a miss counts a miss.
+    /// (marking the entry used, as its policy does) and counts a hit of <paramref name="kind"/>, on a miss counts a miss.
     /// </summary>
     internal bool TryGet(ulong tableId, ulong offset, BlockKind kind, out CacheHandle handle)
     {
@@ -200,7 +205,7 @@ public sealed class BlockCache : IDisposable
     /// </remarks>
     internal void Release(CacheHandle handle)
     {
-        if (handle.Owner is not LruCacheShard shard || !ReferenceEquals(shard.Cache, this))
+        if (handle.Owner is not CacheShard shard || !ReferenceEquals(shard.Cache, this))
         {
             throw new InvalidOperationException("The cache handle is empty or belongs to another cache.");
         }
@@ -245,7 +250,7 @@ public sealed class BlockCache : IDisposable
     /// <summary>Throws <see cref="InvalidOperationException"/> if an invariant of a shard or of the allocator does not hold.</summary>
     internal void CheckInvariants()
     {
-        foreach (LruCacheShard shard in _shards)
+        foreach (CacheShard shard in _shards)
         {
             shard.CheckInvariants();
         }
@@ -254,7 +259,7 @@ public sealed class BlockCache : IDisposable
     }
 
     /// <summary>The shard a key belongs to (for tests).</summary>
-    internal LruCacheShard ShardOf(ulong tableId, ulong offset, out uint hash)
+    internal CacheShard ShardOf(ulong tableId, ulong offset, out uint hash)
     {
         ulong fullHash = Hash(tableId, offset);
         hash = (uint)fullHash;
@@ -270,7 +275,7 @@ public sealed class BlockCache : IDisposable
         }
 
         _disposed = true;
-        foreach (LruCacheShard shard in _shards)
+        foreach (CacheShard shard in _shards)
         {
             shard.Dispose();
         }
@@ -308,7 +313,7 @@ public sealed class BlockCache : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private LruCacheShard ShardOf(ulong hash) => _shards[(int)(hash >> 40) & _shardMask];
+    private CacheShard ShardOf(ulong hash) => _shards[(int)(hash >> 40) & _shardMask];
 
     /// <summary>Shard <paramref name="shard"/>'s part of <paramref name="total"/>: equal parts, the remainder to the first shards.</summary>
     private long ShareOf(long total, int shard) => (total / _shards.Length) + (shard < total % _shards.Length ? 1 : 0);
@@ -317,7 +322,7 @@ public sealed class BlockCache : IDisposable
     private long SumOverShards(bool pinned)
     {
         long sum = 0;
-        foreach (LruCacheShard shard in _shards)
+        foreach (CacheShard shard in _shards)
         {
             sum += pinned ? shard.PinnedUsage : shard.Usage;
         }

@@ -1,10 +1,14 @@
 namespace Lsm.Engine;
 
 /// <summary>
-/// How a <see cref="BlockCache"/> is sized and split (RocksDB's <c>LRUCacheOptions</c>).
+/// How a <see cref="BlockCache"/> is sized, split and evicts (RocksDB's <c>LRUCacheOptions</c> and
+/// <c>HyperClockCacheOptions</c>).
 /// </summary>
 public sealed record BlockCacheOptions
 {
+    /// <summary>Default for <see cref="Policy"/>.</summary>
+    public const BlockCachePolicy DefaultPolicy = BlockCachePolicy.Lru;
+
     /// <summary>Default for <see cref="HighPriorityPoolRatio"/>: 0.5, as RocksDB's LRU cache.</summary>
     public const double DefaultHighPriorityPoolRatio = 0.5;
 
@@ -30,9 +34,18 @@ public sealed record BlockCacheOptions
     /// <summary>
     /// The share of the capacity (0 to 1) kept for high-priority entries (index and filter blocks): they are evicted
     /// only when the low-priority entries are gone or the high-priority pool is over its share. Flink's managed memory
-    /// uses 0.1. Default: 0.5, as RocksDB.
+    /// uses 0.1. Under <see cref="BlockCachePolicy.Clock"/> there is no pool: any ratio above 0 lets high-priority
+    /// entries survive three passes of the clock hand instead of one, and 0 treats them as low priority.
+    /// Default: 0.5, as RocksDB.
     /// </summary>
     public double HighPriorityPoolRatio { get; init; } = DefaultHighPriorityPoolRatio;
+
+    /// <summary>
+    /// The eviction policy: <see cref="BlockCachePolicy.Lru"/> evicts the least recently used block, at the price of
+    /// moving a block in a shared list at every hit and release; <see cref="BlockCachePolicy.Clock"/> keeps a hit
+    /// inside the block's own entry and approximates recency with a sweeping hand. Default: <see cref="DefaultPolicy"/>.
+    /// </summary>
+    public BlockCachePolicy Policy { get; init; } = DefaultPolicy;
 
     /// <summary>Throws <see cref="ArgumentException"/> for out-of-range options.</summary>
     public void Validate()
@@ -50,6 +63,11 @@ public sealed record BlockCacheOptions
         if (!(HighPriorityPoolRatio is >= 0 and <= 1))
         {
             throw new ArgumentException("HighPriorityPoolRatio must be between 0 and 1.", nameof(HighPriorityPoolRatio));
+        }
+
+        if (!Enum.IsDefined(Policy))
+        {
+            throw new ArgumentException("Policy must be Lru or Clock.", nameof(Policy));
         }
     }
 }

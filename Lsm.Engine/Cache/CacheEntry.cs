@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace Lsm.Engine.Cache;
 
 /// <summary>
-/// One slot of a <see cref="LruCacheShard"/>'s entry array: a cached block, its key, its charge, its references and
-/// its links in the shard's hash chains and LRU list, all as array indices (index 0 is the LRU list's sentinel and
-/// the "none" of every link), so the cache holds no managed object per block.
+/// One slot of a <see cref="CacheShard"/>'s entry array: a cached block, its key, its charge, its references, its
+/// link in the shard's hash chains and its policy's state (the LRU list's links, or the CLOCK count), links as array
+/// indices (index 0 is never an entry: it is the "none" of every link and the LRU list's sentinel), so the cache holds
+/// no managed object per block.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct CacheEntry
@@ -28,16 +29,16 @@ internal struct CacheEntry
     /// <summary>What the entry counts in its shard's usage: <see cref="AllocatedLength"/> + <see cref="BlockCache.PerEntryOverhead"/>; 0 for a block the cache refused.</summary>
     public long Charge;
 
-    /// <summary>References handed out and not yet released. An entry with references is not in the LRU list.</summary>
+    /// <summary>References handed out and not yet released. An entry with references is not in the LRU list and is skipped by the CLOCK hand.</summary>
     public int Refs;
 
     /// <summary>Incremented each time the slot is freed, so a handle to an earlier occupant is recognised as stale.</summary>
     public uint Generation;
 
-    /// <summary>The older neighbour in the LRU list (or the sentinel, 0); for a free slot, unused.</summary>
+    /// <summary>The older neighbour in the LRU list (or the sentinel, 0); unused by CLOCK and in a free slot.</summary>
     public int Prev;
 
-    /// <summary>The newer neighbour in the LRU list (or the sentinel, 0).</summary>
+    /// <summary>The newer neighbour in the LRU list (or the sentinel, 0); unused by CLOCK.</summary>
     public int Next;
 
     /// <summary>The next entry of the same hash bucket (0: none); for a free slot, the next free slot.</summary>
@@ -48,6 +49,9 @@ internal struct CacheEntry
 
     /// <summary>State bits.</summary>
     public CacheEntryFlags Flags;
+
+    /// <summary>CLOCK's usage count (0 to <see cref="ClockCacheShard.MaxCount"/>): the passes of the hand the entry survives; unused by LRU.</summary>
+    public byte Clock;
 
     /// <summary>Whether the flag is set.</summary>
     public readonly bool Has(CacheEntryFlags flag) => (Flags & flag) != 0;

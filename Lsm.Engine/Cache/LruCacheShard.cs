@@ -3,313 +3,151 @@ using System.Diagnostics;
 namespace Lsm.Engine.Cache;
 
 /// <summary>
-/// One shard of a <see cref="BlockCache"/>: a hash table of blocks with least-recently-used eviction and a
-/// high-priority pool, RocksDB's <c>LRUCacheShard</c> with every entry a struct in one array.
+/// A <see cref="CacheShard"/> with least-recently-used eviction and a high-priority pool, RocksDB's
+/// <c>LRUCacheShard</c> with every entry a struct in one array.
 /// </summary>
 /// <remarks>
-/// <para><b>Structure.</b> <c>_entries[0]</c> is the sentinel of a circular doubly-linked LRU list; every other slot
-/// is a <see cref="CacheEntry"/> in use or free (free slots are chained through <see cref="CacheEntry.HashNext"/>).
-/// The hash table is an array of bucket heads chained through <see cref="CacheEntry.HashNext"/>; it doubles when it
-/// holds as many entries as buckets. The LRU list runs from the oldest entry (<c>_entries[0].Next</c>) to the newest
-/// (<c>_entries[0].Prev</c>): first the low-priority part, ending at <c>_lowPriNewest</c>, then the high-priority
-/// pool. Eviction takes the oldest entry, so low-priority entries go first.</para>
-/// <para><b>RocksDB's rules.</b> An entry with references is not in the LRU list and cannot be evicted; it returns
-/// to the list at its last release, into the high-priority pool if it was inserted with high priority or was hit
-/// while in the cache (and the pool's ratio is not 0), otherwise as the newest low-priority entry. When the pool's
-/// charge exceeds its share of the capacity, its oldest entries become the newest low-priority ones. An insert
-/// evicts from the oldest end until it fits; if it still does not fit, it fails under a strict limit and otherwise
-/// goes in anyway (the overshoot is made of referenced entries and reservations only). A last release while the
-/// shard is over capacity drops the entry instead of listing it. A block replaced or dropped while referenced
-/// keeps its memory, and its charge, until its last release.</para>
-/// <para><b>Thread safety.</b> Every operation takes the shard's lock; blocks are freed to the allocator under it
-/// (the allocator's locks come after the shard's, never before). Counters are plain fields written under the lock;
-/// <see cref="Usage"/> and <see cref="PinnedUsage"/> may be read without it.</para>
-/// <para><b>Invariants</b> (<see cref="CheckInvariants"/>). (1) An entry is in the LRU list exactly when it is in
-/// the table with no reference. (2) <c>_usage</c> = the reservation + the charges of the entries in the table + the
-/// charges of referenced entries out of it. (3) <c>_pinned</c> = the charges of the entries with references.
-/// (4) The LRU list is not empty only when <c>_usage</c> ≤ <c>_capacity</c>. (5) The pool's charge is at most its
-/// capacity after every operation.</para>
+/// <para><b>Structure.</b> <c>Entries[0]</c> is the sentinel of a circular doubly-linked LRU list through
+/// <see cref="CacheEntry.Prev"/> and <see cref="CacheEntry.Next"/>. The list runs from the oldest entry
+/// (<c>Entries[0].Next</c>) to the newest (<c>Entries[0].Prev</c>): first the low-priority part, ending at
+/// <c>_lowPriNewest</c>, then the high-priority pool. Eviction takes the oldest entry, so low-priority entries go
+/// first.</para>
+/// <para><b>RocksDB's rules.</b> An entry with references is not in the LRU list: a hit takes it out, its last
+/// release puts it back, into the high-priority pool if it was inserted with high priority or was hit while in the
+/// cache (and the pool's ratio is not 0), otherwise as the newest low-priority entry. When the pool's charge exceeds
+/// its share of the capacity, its oldest entries become the newest low-priority ones. So a hit and its release each
+/// write the entry's list neighbours: entries anywhere in the array.</para>
+/// <para><b>Invariants</b> (beyond <see cref="CacheShard"/>'s). (1) An entry is in the LRU list exactly when it is in
+/// the table with no reference. (2) The pool's charge is at most its capacity after every operation.</para>
 /// </remarks>
-internal sealed partial class LruCacheShard
+internal sealed class LruCacheShard : CacheShard
 {
-    private const int Sentinel = 0;
+    private const int Sentinel = None;
 
-    private readonly Lock _lock = new();
-    private readonly NativeSlabAllocator _allocator;
-    private readonly bool _strictCapacityLimit;
     private readonly double _highPriorityPoolRatio;
-    private readonly long[] _hits = new long[BlockKindCount];
-    private readonly long[] _misses = new long[BlockKindCount];
-
-    private CacheEntry[] _entries;
-    private int[] _buckets;
-    private int _freeSlots; // head of the free-slot chain, 0 when empty
-    private int _unusedSlots; // slots from here to the end of _entries were never used
-    private int _count;
     private int _lowPriNewest; // newest low-priority entry of the LRU list, or the sentinel when there is none
-
-    private long _capacity;
     private long _highPoolCapacity;
-    private long _usage;
-    private long _pinned;
-    private long _reserved;
     private long _lruUsage;
     private long _highPoolUsage;
-    private long _inserts;
-    private long _insertFailures;
-    private long _evictions;
-    private bool _disposed;
-
-    private const int BlockKindCount = (int)BlockKind.Reservation + 1;
 
     /// <summary>Creates a shard of <paramref name="capacity"/> bytes.</summary>
     public LruCacheShard(BlockCache cache, NativeSlabAllocator allocator, long capacity, bool strictCapacityLimit, double highPriorityPoolRatio)
+        : base(cache, allocator, capacity, strictCapacityLimit)
     {
-        Cache = cache;
-        _allocator = allocator;
-        _strictCapacityLimit = strictCapacityLimit;
         _highPriorityPoolRatio = highPriorityPoolRatio;
-        _capacity = capacity;
         _highPoolCapacity = (long)(capacity * highPriorityPoolRatio);
-        _entries = new CacheEntry[16];
-        _unusedSlots = 1;
-        _buckets = new int[16];
     }
 
-    /// <summary>The cache the shard belongs to: a handle of another cache is refused by its owner's check.</summary>
-    public BlockCache Cache { get; }
-
-    /// <summary>Bytes charged, reservation included.</summary>
-    public long Usage => Volatile.Read(ref _usage);
-
-    /// <summary>Bytes charged by referenced entries.</summary>
-    public long PinnedUsage => Volatile.Read(ref _pinned);
-
-    /// <summary>Looks up a block; on a hit takes a reference and marks the entry hit.</summary>
-    public bool TryGet(ulong tableId, ulong offset, uint hash, BlockKind kind, out CacheHandle handle)
+    /// <summary>
+    /// The entries of the LRU list, oldest first, with whether each is in the high-priority pool (for tests).
+    /// </summary>
+    public List<(ulong TableId, ulong Offset, bool InHighPool)> LruSnapshot()
     {
-        lock (_lock)
+        lock (SyncRoot)
         {
-            ObjectDisposedException.ThrowIf(_disposed, Cache);
-            int index = Find(tableId, offset, hash);
-            if (index == Sentinel)
+            List<(ulong, ulong, bool)> list = [];
+            for (int index = Entries[Sentinel].Next; index != Sentinel; index = Entries[index].Next)
             {
-                _misses[(int)kind]++;
-                handle = default;
-                return false;
+                list.Add((Entries[index].TableId, Entries[index].Offset, Entries[index].Has(CacheEntryFlags.InHighPool)));
             }
 
-            ref CacheEntry entry = ref _entries[index];
-            if (entry.Refs == 0)
-            {
-                LruRemove(index);
-                _pinned += entry.Charge;
-            }
-
-            entry.Refs++;
-            entry.Flags |= CacheEntryFlags.HasHit;
-            _hits[(int)kind]++;
-            handle = new CacheHandle(this, index, entry.Generation, entry.Pointer, entry.Length);
-            return true;
+            return list;
         }
     }
 
-    /// <summary>Inserts a block (taking ownership of its memory) and returns a reference to it; <paramref name="cached"/> is false when a strict limit refused it (the handle is then detached).</summary>
-    public CacheHandle Insert(ulong tableId, ulong offset, uint hash, CachePriority priority, NativeBlock block, out bool cached)
+    /// <inheritdoc/>
+    protected override bool HasEvictable => Entries[Sentinel].Next != Sentinel;
+
+    /// <summary>Takes an unreferenced entry out of the list; marks the entry hit.</summary>
+    protected override void OnHit(ref CacheEntry entry, int index)
     {
-        cached = false;
-        lock (_lock)
+        if (entry.Refs == 0)
         {
-            if (_disposed)
-            {
-                _allocator.Free(block.Pointer, block.AllocatedLength);
-                throw new ObjectDisposedException(nameof(BlockCache));
-            }
+            LruRemove(index);
+        }
 
-            long charge = block.AllocatedLength + (long)BlockCache.PerEntryOverhead;
-            EvictFromLru(charge);
-            bool refused = _usage + charge > _capacity && _strictCapacityLimit;
-            int index = TakeSlot();
-            ref CacheEntry entry = ref _entries[index];
-            entry.TableId = tableId;
-            entry.Offset = offset;
-            entry.Hash = hash;
-            entry.Pointer = block.Pointer;
-            entry.Length = block.Length;
-            entry.AllocatedLength = block.AllocatedLength;
-            entry.Refs = 1;
-            entry.Prev = entry.Next = entry.HashNext = Sentinel;
-            entry.Flags = CacheEntryFlags.InUse | (priority == CachePriority.High ? CacheEntryFlags.HighPriority : 0);
-            if (refused)
-            {
-                // Detached: not in the table, not charged; its release frees the block.
-                entry.Charge = 0;
-                _insertFailures++;
-                return new CacheHandle(this, index, entry.Generation, entry.Pointer, entry.Length);
-            }
+        entry.Flags |= CacheEntryFlags.HasHit;
+    }
 
-            cached = true;
-            entry.Charge = charge;
-            entry.Flags |= CacheEntryFlags.InCache;
-            _usage += charge;
-            _pinned += charge;
-            _inserts++;
+    /// <summary>Nothing: a new entry is referenced, so out of the list.</summary>
+    protected override void OnInserted(ref CacheEntry entry)
+    {
+    }
 
-            int old = Find(tableId, offset, hash);
-            if (old != Sentinel)
-            {
-                TableRemove(old);
-                if (_entries[old].Refs == 0)
-                {
-                    LruRemove(old);
-                    _usage -= _entries[old].Charge;
-                    FreeEntry(old);
-                }
-            }
+    /// <summary>Lists the entry as the newest of its part.</summary>
+    protected override void OnUnreferenced(int index) => LruInsert(index);
 
-            TableAdd(index);
-            return new CacheHandle(this, index, _entries[index].Generation, block.Pointer, block.Length);
+    /// <inheritdoc/>
+    protected override void OnRemoved(int index) => LruRemove(index);
+
+    /// <summary>Evicts to fit; the pool keeps its ratio of the new capacity.</summary>
+    protected override void OnCapacityChanged()
+    {
+        _highPoolCapacity = (long)(Capacity * _highPriorityPoolRatio);
+        EvictToFit(0);
+        MaintainPoolSize();
+    }
+
+    /// <summary>Evicts the oldest entries.</summary>
+    protected override void EvictToFit(long charge)
+    {
+        while (OverCapacity(charge) && Entries[Sentinel].Next != Sentinel)
+        {
+            Evict(Entries[Sentinel].Next);
         }
     }
 
-    /// <summary>Releases a reference; the last one lists the entry again, or frees it if it left the table.</summary>
-    /// <exception cref="InvalidOperationException">The handle is stale or was released already.</exception>
-    public void Release(in CacheHandle handle)
+    /// <inheritdoc/>
+    protected override void EvictAll()
     {
-        lock (_lock)
+        while (Entries[Sentinel].Next != Sentinel)
         {
-            int index = handle.Slot;
-            if ((uint)index >= (uint)_unusedSlots || index == Sentinel)
-            {
-                throw StaleHandle();
-            }
-
-            ref CacheEntry entry = ref _entries[index];
-            if (entry.Generation != handle.Generation || entry.Refs <= 0 || !entry.Has(CacheEntryFlags.InUse))
-            {
-                throw StaleHandle();
-            }
-
-            if (--entry.Refs > 0)
-            {
-                return;
-            }
-
-            _pinned -= entry.Charge;
-            if (entry.Has(CacheEntryFlags.InCache))
-            {
-                if (_usage <= _capacity && !_disposed)
-                {
-                    LruInsert(index);
-                    return;
-                }
-
-                // Over capacity (only referenced entries were left to evict): drop it rather than list it.
-                TableRemove(index);
-                _evictions++;
-            }
-
-            _usage -= entry.Charge;
-            FreeEntry(index);
+            Evict(Entries[Sentinel].Next);
         }
     }
 
-    /// <summary>Sets the bytes reserved in this shard, evicting to make room.</summary>
-    public void SetReserved(long reserved)
+    /// <inheritdoc/>
+    protected override void CheckPolicyInvariants()
     {
-        lock (_lock)
+        long lruUsage = 0;
+        long highUsage = 0;
+        int listed = 0;
+        bool inHighPart = _lowPriNewest == Sentinel;
+        int previous = Sentinel;
+        for (int index = Entries[Sentinel].Next; index != Sentinel; index = Entries[index].Next)
         {
-            _usage += reserved - _reserved;
-            _reserved = reserved;
-            EvictFromLru(0);
+            ref CacheEntry entry = ref Entries[index];
+            Check(entry.Prev == previous, "LRU back link broken");
+            Check(entry.Refs == 0 && entry.Has(CacheEntryFlags.InCache), "a listed entry is referenced or out of the table");
+            Check(entry.Has(CacheEntryFlags.InHighPool) == inHighPart, "the pool is not the newest part of the list");
+            lruUsage += entry.Charge;
+            highUsage += entry.Has(CacheEntryFlags.InHighPool) ? entry.Charge : 0;
+            inHighPart |= index == _lowPriNewest;
+            previous = index;
+            listed++;
         }
-    }
 
-    /// <summary>Sets the shard's capacity, evicting to fit.</summary>
-    public void SetCapacity(long capacity)
-    {
-        lock (_lock)
+        Check(Entries[Sentinel].Prev == previous, "LRU tail link broken");
+        Check(lruUsage == _lruUsage && highUsage == _highPoolUsage, "LRU charge mismatch");
+        Check(_highPoolUsage <= _highPoolCapacity || _highPriorityPoolRatio == 0, "high-priority pool over capacity");
+
+        int unreferenced = 0;
+        for (int index = 1; index < UnusedSlots; index++)
         {
-            _capacity = capacity;
-            _highPoolCapacity = (long)(capacity * _highPriorityPoolRatio);
-            EvictFromLru(0);
-            MaintainPoolSize();
+            unreferenced += Entries[index].Has(CacheEntryFlags.InCache) && Entries[index].Refs == 0 ? 1 : 0;
         }
-    }
 
-    /// <summary>Frees every unreferenced entry; referenced ones are freed at their last release.</summary>
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            _disposed = true;
-            while (_entries[Sentinel].Next != Sentinel)
-            {
-                Evict(_entries[Sentinel].Next);
-            }
-        }
-    }
-
-    /// <summary>Adds the shard's figures to <paramref name="totals"/>.</summary>
-    public void AddStatistics(ref ShardTotals totals)
-    {
-        lock (_lock)
-        {
-            totals.Usage += _usage;
-            totals.Pinned += _pinned;
-            totals.Entries += _count;
-            totals.Inserts += _inserts;
-            totals.InsertFailures += _insertFailures;
-            totals.Evictions += _evictions;
-            for (int kind = 0; kind < BlockKindCount; kind++)
-            {
-                totals.Hits[kind] += _hits[kind];
-                totals.Misses[kind] += _misses[kind];
-            }
-        }
-    }
-
-    private static InvalidOperationException StaleHandle() =>
-        new("The cache handle was already released, or does not belong to this cache.");
-
-    private void EvictFromLru(long charge)
-    {
-        while (_usage + charge > _capacity && _entries[Sentinel].Next != Sentinel)
-        {
-            Evict(_entries[Sentinel].Next);
-        }
-    }
-
-    private void Evict(int index)
-    {
-        Debug.Assert(_entries[index].Refs == 0 && _entries[index].Has(CacheEntryFlags.InCache));
-        LruRemove(index);
-        TableRemove(index);
-        _usage -= _entries[index].Charge;
-        _evictions++;
-        FreeEntry(index);
-    }
-
-    /// <summary>Frees the block and the slot of an entry that is in neither the table nor the LRU list.</summary>
-    private void FreeEntry(int index)
-    {
-        ref CacheEntry entry = ref _entries[index];
-        _allocator.Free(entry.Pointer, entry.AllocatedLength);
-        entry.Pointer = 0;
-        entry.Flags = CacheEntryFlags.None;
-        entry.Generation++;
-        entry.HashNext = _freeSlots;
-        _freeSlots = index;
+        Check(listed == unreferenced, "an unreferenced entry of the table is not listed");
     }
 
     private void LruInsert(int index)
     {
-        ref CacheEntry entry = ref _entries[index];
+        ref CacheEntry entry = ref Entries[index];
         Debug.Assert(entry.Prev == Sentinel && entry.Next == Sentinel && entry.Refs == 0);
         if (_highPriorityPoolRatio > 0 && (entry.Flags & (CacheEntryFlags.HighPriority | CacheEntryFlags.HasHit)) != 0)
         {
             // Newest of the whole list.
-            LinkAfter(index, _entries[Sentinel].Prev);
+            LinkAfter(index, Entries[Sentinel].Prev);
             entry.Flags |= CacheEntryFlags.InHighPool;
             _highPoolUsage += entry.Charge;
             _lruUsage += entry.Charge;
@@ -324,24 +162,26 @@ internal sealed partial class LruCacheShard
 
     private void LinkAfter(int index, int previous)
     {
-        ref CacheEntry entry = ref _entries[index];
-        int next = _entries[previous].Next;
+        CacheEntry[] entries = Entries;
+        ref CacheEntry entry = ref entries[index];
+        int next = entries[previous].Next;
         entry.Prev = previous;
         entry.Next = next;
-        _entries[previous].Next = index;
-        _entries[next].Prev = index;
+        entries[previous].Next = index;
+        entries[next].Prev = index;
     }
 
     private void LruRemove(int index)
     {
-        ref CacheEntry entry = ref _entries[index];
+        CacheEntry[] entries = Entries;
+        ref CacheEntry entry = ref entries[index];
         if (_lowPriNewest == index)
         {
             _lowPriNewest = entry.Prev;
         }
 
-        _entries[entry.Prev].Next = entry.Next;
-        _entries[entry.Next].Prev = entry.Prev;
+        entries[entry.Prev].Next = entry.Next;
+        entries[entry.Next].Prev = entry.Prev;
         entry.Prev = entry.Next = Sentinel;
         _lruUsage -= entry.Charge;
         if (entry.Has(CacheEntryFlags.InHighPool))
@@ -356,9 +196,9 @@ internal sealed partial class LruCacheShard
     {
         while (_highPoolUsage > _highPoolCapacity)
         {
-            _lowPriNewest = _entries[_lowPriNewest].Next;
+            _lowPriNewest = Entries[_lowPriNewest].Next;
             Debug.Assert(_lowPriNewest != Sentinel);
-            ref CacheEntry demoted = ref _entries[_lowPriNewest];
+            ref CacheEntry demoted = ref Entries[_lowPriNewest];
             Debug.Assert(demoted.Has(CacheEntryFlags.InHighPool));
             demoted.Flags &= ~CacheEntryFlags.InHighPool;
             _highPoolUsage -= demoted.Charge;

@@ -1,14 +1,14 @@
 namespace Lsm.Engine.Cache;
 
 /// <summary>The shard's hash table, its slot allocation, and its checks.</summary>
-internal sealed partial class LruCacheShard
+internal abstract partial class CacheShard
 {
-    /// <summary>The entry with this key, or the sentinel (0).</summary>
+    /// <summary>The entry with this key, or <see cref="None"/>.</summary>
     private int Find(ulong tableId, ulong offset, uint hash)
     {
-        CacheEntry[] entries = _entries;
+        CacheEntry[] entries = Entries;
         int index = _buckets[hash & (uint)(_buckets.Length - 1)];
-        while (index != Sentinel)
+        while (index != None)
         {
             ref CacheEntry entry = ref entries[index];
             if (entry.Hash == hash && entry.Offset == offset && entry.TableId == tableId)
@@ -19,7 +19,7 @@ internal sealed partial class LruCacheShard
             index = entry.HashNext;
         }
 
-        return Sentinel;
+        return None;
     }
 
     private void TableAdd(int index)
@@ -29,7 +29,7 @@ internal sealed partial class LruCacheShard
             GrowBuckets();
         }
 
-        ref CacheEntry entry = ref _entries[index];
+        ref CacheEntry entry = ref Entries[index];
         ref int bucket = ref _buckets[entry.Hash & (uint)(_buckets.Length - 1)];
         entry.HashNext = bucket;
         bucket = index;
@@ -39,15 +39,15 @@ internal sealed partial class LruCacheShard
     /// <summary>Unlinks an entry from its bucket and clears its <see cref="CacheEntryFlags.InCache"/>.</summary>
     private void TableRemove(int index)
     {
-        ref CacheEntry entry = ref _entries[index];
+        ref CacheEntry entry = ref Entries[index];
         ref int link = ref _buckets[entry.Hash & (uint)(_buckets.Length - 1)];
         while (link != index)
         {
-            link = ref _entries[link].HashNext;
+            link = ref Entries[link].HashNext;
         }
 
         link = entry.HashNext;
-        entry.HashNext = Sentinel;
+        entry.HashNext = None;
         entry.Flags &= ~CacheEntryFlags.InCache;
         _count--;
     }
@@ -59,9 +59,9 @@ internal sealed partial class LruCacheShard
         foreach (int head in _buckets)
         {
             int index = head;
-            while (index != Sentinel)
+            while (index != None)
             {
-                ref CacheEntry entry = ref _entries[index];
+                ref CacheEntry entry = ref Entries[index];
                 int next = entry.HashNext;
                 ref int bucket = ref buckets[entry.Hash & mask];
                 entry.HashNext = bucket;
@@ -77,78 +77,42 @@ internal sealed partial class LruCacheShard
     private int TakeSlot()
     {
         int index = _freeSlots;
-        if (index != Sentinel)
+        if (index != None)
         {
-            _freeSlots = _entries[index].HashNext;
+            _freeSlots = Entries[index].HashNext;
             return index;
         }
 
-        if (_unusedSlots == _entries.Length)
+        if (UnusedSlots == Entries.Length)
         {
-            Array.Resize(ref _entries, _entries.Length * 2);
+            CacheEntry[] grown = Entries;
+            Array.Resize(ref grown, grown.Length * 2);
+            Entries = grown;
         }
 
-        return _unusedSlots++;
-    }
-
-    /// <summary>
-    /// The entries of the LRU list, oldest first, with whether each is in the high-priority pool (for tests).
-    /// </summary>
-    public List<(ulong TableId, ulong Offset, bool InHighPool)> LruSnapshot()
-    {
-        lock (_lock)
-        {
-            List<(ulong, ulong, bool)> list = [];
-            for (int index = _entries[Sentinel].Next; index != Sentinel; index = _entries[index].Next)
-            {
-                list.Add((_entries[index].TableId, _entries[index].Offset, _entries[index].Has(CacheEntryFlags.InHighPool)));
-            }
-
-            return list;
-        }
+        return UnusedSlots++;
     }
 
     /// <summary>Whether a block is in the table, without touching its recency (for tests).</summary>
     public bool Contains(ulong tableId, ulong offset, uint hash)
     {
-        lock (_lock)
+        lock (SyncRoot)
         {
-            return Find(tableId, offset, hash) != Sentinel;
+            return Find(tableId, offset, hash) != None;
         }
     }
 
-    /// <summary>Throws <see cref="InvalidOperationException"/> if an invariant of the type header does not hold.</summary>
+    /// <summary>Throws <see cref="InvalidOperationException"/> if an invariant of the type header, or of the policy, does not hold.</summary>
     public void CheckInvariants()
     {
-        lock (_lock)
+        lock (SyncRoot)
         {
-            long lruUsage = 0;
-            long highUsage = 0;
-            bool inHighPart = _lowPriNewest == Sentinel;
-            int previous = Sentinel;
-            for (int index = _entries[Sentinel].Next; index != Sentinel; index = _entries[index].Next)
-            {
-                ref CacheEntry entry = ref _entries[index];
-                Check(entry.Prev == previous, "LRU back link broken");
-                Check(entry.Refs == 0 && entry.Has(CacheEntryFlags.InCache), "a listed entry is referenced or out of the table");
-                Check(entry.Has(CacheEntryFlags.InHighPool) == inHighPart, "the pool is not the newest part of the list");
-                lruUsage += entry.Charge;
-                highUsage += entry.Has(CacheEntryFlags.InHighPool) ? entry.Charge : 0;
-                inHighPart |= index == _lowPriNewest;
-                previous = index;
-            }
-
-            Check(_entries[Sentinel].Prev == previous, "LRU tail link broken");
-            Check(lruUsage == _lruUsage && highUsage == _highPoolUsage, "LRU charge mismatch");
-            Check(_highPoolUsage <= _highPoolCapacity || _highPriorityPoolRatio == 0, "high-priority pool over capacity");
-            Check(lruUsage == 0 || _usage <= _capacity, "entries listed while over capacity");
-
             long usage = _reserved;
             long pinned = 0;
             int inTable = 0;
-            for (int index = 1; index < _unusedSlots; index++)
+            for (int index = 1; index < UnusedSlots; index++)
             {
-                ref CacheEntry entry = ref _entries[index];
+                ref CacheEntry entry = ref Entries[index];
                 if (!entry.Has(CacheEntryFlags.InUse))
                 {
                     continue;
@@ -165,14 +129,23 @@ internal sealed partial class LruCacheShard
             Check(inTable == _count, "entry count mismatch");
             Check(usage == _usage, $"usage {_usage} but the entries and reservation charge {usage}");
             Check(pinned == _pinned, $"pinned usage {_pinned} but the referenced entries charge {pinned}");
+            Check(!HasEvictable || _usage <= Capacity, "evictable entries kept while over capacity");
+            CheckPolicyInvariants();
         }
+    }
 
-        static void Check(bool condition, string message)
+    /// <summary>Whether the policy holds an unreferenced entry it could evict (under the lock).</summary>
+    protected abstract bool HasEvictable { get; }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> if an invariant of the policy does not hold (under the lock).</summary>
+    protected abstract void CheckPolicyInvariants();
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> naming a broken invariant unless <paramref name="condition"/> holds.</summary>
+    protected static void Check(bool condition, string message)
+    {
+        if (!condition)
         {
-            if (!condition)
-            {
-                throw new InvalidOperationException("Cache shard invariant: " + message + ".");
-            }
+            throw new InvalidOperationException("Cache shard invariant: " + message + ".");
         }
     }
 }
