@@ -209,68 +209,63 @@ public sealed class FaultTests(ITestOutputHelper output)
     /// show every acknowledged write, and a crash or a healthy reopen loses none of them.
     /// </summary>
     [Fact]
-    public void IOErrorAtEachCallOfAFlush_LosesNothingAcknowledged()
-    {
-        int calls = CountCalls(harness => harness.Flush(0));
-        var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        for (int n = 1; n <= calls; n++)
-        {
-            CrashHarness harness = PrepareFlush();
-            int acknowledged = harness.HistoryLength;
-            string? where = null;
-            harness.Faulty.AddRule(new FileSystemFault
-            {
-                Trigger = FaultTrigger.OnNthCall(n),
-                OnFire = (op, path) => where = $"{op} {CrashHarness.FileKind(path)}",
-            });
-
-            string outcome;
-            try
-            {
-                harness.Flush(0);
-                outcome = "flushed";
-            }
-            catch (IOException e)
-            {
-                Assert.True(CausedByInjectedFault(e), $"call {n} ({where}): Flush's exception does not carry the injected fault: {e}");
-                outcome = harness.Db.GetProperty(BackgroundErrors) == "0" ? "Flush threw, writes go on" : "background error";
-            }
-
-            outcomes[$"{where}: {outcome}"] = outcomes.GetValueOrDefault($"{where}: {outcome}") + 1;
-            AssertReadsShow(harness, harness.StateAt(acknowledged));
-            harness.Faulty.ClearRules();
-            foreach (CrashMode mode in BothModes)
-            {
-                harness.Capture($"after an error at call {n} ({where})", mode);
-            }
-
-            harness.Verify(harness.TakeImages());
-            harness.ReopenHealthy(acknowledged);
-            harness.Close();
-        }
-
-        output.WriteLine($"{calls} calls in a flush; outcome of an I/O error at each:");
-        foreach ((string outcome, int count) in outcomes)
-        {
-            output.WriteLine($"  {count,3}  {outcome}");
-        }
-    }
+    public void IOErrorAtEachCallOfAFlush_LosesNothingAcknowledged() =>
+        ErrorAtEachCall(
+            "a flush",
+            PrepareFlush,
+            harness => harness.Flush(0),
+            "flushed",
+            (harness, e) => harness.Db.GetProperty(BackgroundErrors) == "0" ? "Flush threw, writes go on" : "background error",
+            afterReopen: null);
 
     /// <summary>
     /// An I/O error at each call of a manual compaction in turn (the output table's creation, appends and sync, the
-    /// directory, the MANIFEST record, the deletion of the inputs): the error surfaces with its cause or the compaction
-    /// completes; reads show every acknowledged write; a crash or a healthy reopen loses none of them; and after the
-    /// reopen the family compacts again.
+    /// directory, the MANIFEST record, the deletion of the inputs): the error surfaces with its cause as a background
+    /// error that stops writes, or the compaction completes; reads show every acknowledged write; a crash or a healthy
+    /// reopen loses none of them; and after the reopen the family compacts again.
     /// </summary>
     [Fact]
-    public void IOErrorAtEachCallOfACompaction_LosesNothingAcknowledged()
+    public void IOErrorAtEachCallOfACompaction_LosesNothingAcknowledged() =>
+        ErrorAtEachCall(
+            "a compaction",
+            PrepareCompaction,
+            harness => harness.Compact(0),
+            "compacted",
+            (harness, e) =>
+            {
+                Assert.Equal("1", harness.Db.GetProperty(BackgroundErrors));
+                AssertWritesStopped(harness.Db, e);
+                Assert.Empty(harness.Db.CheckInvariants());
+                return "background error";
+            },
+            afterReopen: harness =>
+            {
+                harness.Compact(0);
+                Assert.Empty(harness.Db.CheckInvariants());
+                Assert.Equal(0, CountTables(harness.Db, level: 0));
+            });
+
+    /// <summary>
+    /// The driver of the tests above: for each call <paramref name="operation"/> makes on a database from
+    /// <paramref name="prepare"/>, an I/O error at that call; the operation completes or throws with the injected cause
+    /// (<paramref name="onError"/> checks more and names the outcome); reads then show every acknowledged write; crash
+    /// images in both modes and a healthy reopen keep them all; <paramref name="afterReopen"/> runs on the reopened
+    /// database. Prints how many calls ended each way.
+    /// </summary>
+    private void ErrorAtEachCall(
+        string what,
+        Func<CrashHarness> prepare,
+        Action<CrashHarness> operation,
+        string completed,
+        Func<CrashHarness, IOException, string> onError,
+        Action<CrashHarness>? afterReopen)
     {
-        int calls = CountCalls(harness => harness.Compact(0), PrepareCompaction);
-        Assert.True(calls > 5, $"the compaction made only {calls} calls: nothing was compacted");
+        int calls = CountCalls(operation, prepare);
+        Assert.True(calls > 5, $"{what} made only {calls} calls");
         var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
         for (int n = 1; n <= calls; n++)
         {
-            CrashHarness harness = PrepareCompaction();
+            CrashHarness harness = prepare();
             int acknowledged = harness.HistoryLength;
             string? where = null;
             harness.Faulty.AddRule(new FileSystemFault
@@ -282,20 +277,17 @@ public sealed class FaultTests(ITestOutputHelper output)
             string outcome;
             try
             {
-                harness.Compact(0);
-                outcome = "compacted";
+                operation(harness);
+                outcome = completed;
             }
             catch (IOException e)
             {
-                Assert.True(CausedByInjectedFault(e), $"call {n} ({where}): CompactRange's exception does not carry the injected fault: {e}");
-                Assert.Equal("1", harness.Db.GetProperty(BackgroundErrors));
-                AssertWritesStopped(harness.Db, e);
-                outcome = "background error";
+                Assert.True(CausedByInjectedFault(e), $"call {n} ({where}) of {what}: the exception does not carry the injected fault: {e}");
+                outcome = onError(harness, e);
             }
 
             outcomes[$"{where}: {outcome}"] = outcomes.GetValueOrDefault($"{where}: {outcome}") + 1;
             AssertReadsShow(harness, harness.StateAt(acknowledged));
-            Assert.Empty(harness.Db.CheckInvariants());
             harness.Faulty.ClearRules();
             foreach (CrashMode mode in BothModes)
             {
@@ -304,13 +296,11 @@ public sealed class FaultTests(ITestOutputHelper output)
 
             harness.Verify(harness.TakeImages());
             harness.ReopenHealthy(acknowledged);
-            harness.Compact(0);
-            Assert.Empty(harness.Db.CheckInvariants());
-            Assert.Equal(0, CountTables(harness.Db, level: 0));
+            afterReopen?.Invoke(harness);
             harness.Close();
         }
 
-        output.WriteLine($"{calls} calls in a compaction; outcome of an I/O error at each:");
+        output.WriteLine($"{calls} calls in {what}; outcome of an I/O error at each:");
         foreach ((string outcome, int count) in outcomes)
         {
             output.WriteLine($"  {count,3}  {outcome}");

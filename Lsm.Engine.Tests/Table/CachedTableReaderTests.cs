@@ -44,6 +44,9 @@ public sealed class CachedTableReaderTests
             Tickers = tickers,
         });
 
+    private static LsmDb OpenInMemory(ColumnFamilyOptions family) =>
+        LsmDb.Open("/db", new DbOptions { CreateIfMissing = true, FileSystem = new InMemoryFileSystem(), DefaultColumnFamilyOptions = family });
+
     /// <summary>Every key present and absent by point lookup, then a full scan forward and back.</summary>
     private static void AssertReadsEverything(TableReader reader)
     {
@@ -282,12 +285,7 @@ public sealed class CachedTableReaderTests
     public void AScanThatDoesNotFillTheCache_LeavesItAsItWas()
     {
         using var cache = new BlockCache(8L << 20);
-        using LsmDb db = LsmDb.Open("/db", new DbOptions
-        {
-            CreateIfMissing = true,
-            FileSystem = new InMemoryFileSystem(),
-            DefaultColumnFamilyOptions = new ColumnFamilyOptions { Table = new TableOptions { BlockCache = cache } },
-        });
+        using LsmDb db = OpenInMemory(new ColumnFamilyOptions { Table = new TableOptions { BlockCache = cache } });
         for (int i = 0; i < 3000; i++)
         {
             db.Put(Key(i), Value(i));
@@ -325,15 +323,10 @@ public sealed class CachedTableReaderTests
     public void CachedBlocks_LiveOffTheManagedHeap()
     {
         using var cache = new BlockCache(64L << 20);
-        using LsmDb db = LsmDb.Open("/db", new DbOptions
+        using LsmDb db = OpenInMemory(new ColumnFamilyOptions
         {
-            CreateIfMissing = true,
-            FileSystem = new InMemoryFileSystem(),
-            DefaultColumnFamilyOptions = new ColumnFamilyOptions
-            {
-                WriteBufferSize = 8L << 20,
-                Table = new TableOptions { BlockCache = cache, Compression = CompressionType.None },
-            },
+            WriteBufferSize = 8L << 20,
+            Table = new TableOptions { BlockCache = cache, Compression = CompressionType.None },
         });
         byte[] value = new byte[1000];
         for (int i = 0; i < 24_000; i++)
