@@ -82,23 +82,22 @@ public sealed partial class LsmDb
         ulong newLog = _walNumber;
         if (_wal is not null && _wal.Length > 0)
         {
-            // A new log, so the old one becomes obsolete once every family has flushed what it holds. The old log
-            // is flushed to the operating system but not synced here, on the writer's path: it joins the closed
-            // logs, which the next synced write syncs before its own log (a synced write in the new log must never
-            // survive a crash that loses earlier writes still unsynced in the old one: recovery yields a prefix of
-            // history), and a flush syncs before it commits the memtables they hold. The new log's directory entry
-            // is synced then too, before any write in it is acknowledged as synced.
+            // A new log, so the old one becomes obsolete once every family has flushed what it holds. The old
+            // log is synced first: a later synced write in the new log must never survive a crash that loses
+            // earlier writes still unsynced in the old one (recovery must yield a prefix of history). The new
+            // log's name is made durable before any write can be acknowledged in it.
             Wal.LogWriter? next = null;
             try
             {
                 newLog = _versions.NewFileNumber();
                 next = new Wal.LogWriter(_fs.Create(FilePath(DbFileName.Log(newLog))));
-                _wal.Flush();
-                _closedLogs.Add(new ClosedLog(_walNumber, _wal));
-                _logDirectoryUnsynced = true;
+                _fs.SyncDirectory(Path);
+                _wal.Sync();
+                _wal.Dispose();
                 _wal = next;
                 _walNumber = newLog;
                 next = null;
+                AdvanceIdleFamiliesLocked(cf, newLog);
             }
             catch (IOException e)
             {
@@ -119,96 +118,10 @@ public sealed partial class LsmDb
     }
 
     /// <summary>
-    /// Syncs the closed logs numbered below <paramref name="below"/> (and, with <paramref name="directory"/>, the
-    /// directory entry of the newest log), then disposes them. Called without the mutex: by a synced write group's
-    /// leader before it syncs its own log, and by a flush before it commits. Syncers take turns; a log being synced
-    /// is never disposed under its syncer.
-    /// </summary>
-    /// <exception cref="IOException">A sync failed; the caller makes it the background error.</exception>
-    private void SyncClosedLogs(ulong below, bool directory)
-    {
-        lock (_closedLogSyncLock)
-        {
-            List<ClosedLog> logs = [];
-            bool syncDirectory;
-            lock (_mutex)
-            {
-                foreach (ClosedLog closed in _closedLogs)
-                {
-                    if (closed.Number < below)
-                    {
-                        closed.Syncing = true;
-                        logs.Add(closed);
-                    }
-                }
-
-                syncDirectory = directory && _logDirectoryUnsynced;
-                _logDirectoryUnsynced &= !syncDirectory;
-            }
-
-            try
-            {
-                foreach (ClosedLog closed in logs)
-                {
-                    closed.Log.Sync();
-                }
-
-                if (syncDirectory)
-                {
-                    _fs.SyncDirectory(Path);
-                }
-            }
-            catch
-            {
-                lock (_mutex)
-                {
-                    _logDirectoryUnsynced |= syncDirectory;
-                    foreach (ClosedLog closed in logs)
-                    {
-                        closed.Syncing = false;
-                    }
-                }
-
-                throw;
-            }
-
-            lock (_mutex)
-            {
-                foreach (ClosedLog closed in logs)
-                {
-                    _closedLogs.Remove(closed);
-                    closed.Log.Dispose();
-                }
-
-                // Families with nothing in memory need no log below the synced ones: move their log number past them
-                // now, not at the switch, so that no family's MANIFEST log number ever passes a log a crash could
-                // tear (point-in-time recovery would take that family's older tables for writes from after the tear).
-                ulong next = _closedLogs.Count > 0 ? Math.Min(below, _closedLogs[0].Number) : Math.Min(below, _walNumber);
-                AdvanceIdleFamiliesLocked(null, next);
-            }
-        }
-    }
-
-    /// <summary>Disposes the closed logs that are obsolete (every family flushed past them) and not being synced: nothing needs their tail.</summary>
-    private void DropObsoleteClosedLogsLocked()
-    {
-        ulong minLive = _versions.MinLiveLogNumber();
-        for (int i = _closedLogs.Count - 1; i >= 0; i--)
-        {
-            ClosedLog closed = _closedLogs[i];
-            if (closed.Number < minLive && !closed.Syncing)
-            {
-                _closedLogs.RemoveAt(i);
-                closed.Log.Dispose();
-            }
-        }
-    }
-
-    /// <summary>
     /// Families with nothing in memory need no old log: move their log number to the new one (as RocksDB does at
     /// each switch), so old logs do not pile up behind an idle family.
     /// </summary>
-    private void AdvanceIdleFamiliesLocked(ColumnFamilyData? switching, ulong newLog)
+    private void AdvanceIdleFamiliesLocked(ColumnFamilyData switching, ulong newLog)
     {
         var edits = new List<(uint ColumnFamilyId, VersionEdit Edit)>();
         foreach (ColumnFamilyData other in _columnFamilies.Values)
@@ -261,11 +174,6 @@ public sealed partial class LsmDb
                 {
                     _tables.Preload(file.FileNumber, cf.Options.Table, level: 0);
                 }
-
-                // The memtable's writes are in the logs before its successor's: sync them before the flush commits,
-                // so no committed table holds a write that a crash could keep while losing an earlier one (of this or
-                // another family) from the same unsynced log.
-                SyncClosedLogs(imm.NextLogNumber, directory: false);
 
                 lock (_mutex)
                 {
@@ -488,7 +396,6 @@ public sealed partial class LsmDb
             return;
         }
 
-        DropObsoleteClosedLogsLocked();
         IReadOnlyList<string> deleted;
         try
         {

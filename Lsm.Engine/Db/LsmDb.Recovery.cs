@@ -258,33 +258,9 @@ public sealed partial class LsmDb
                 CheckConsistentAfterStop(logNumber, path, offset);
                 break;
             }
-
-            if (mode == WalRecoveryMode.TolerateCorruptedTailRecords && reader.TornTail is not null && logNumber != logs[^1])
-            {
-                // A log closed at a memtable switch is synced only by the next synced write (before its own log) or
-                // by the flush of what it holds (before the flush commits); so when a crash tore one, no later log
-                // holds a synced write and no table holds a later write. Replaying the later logs could only keep
-                // writes whose predecessors are lost: stop here, and recovery yields a prefix of history.
-                foreach (ulong later in logs)
-                {
-                    if (later > logNumber)
-                    {
-                        _versions.MarkFileNumberUsed(later);
-                        _recoveryDroppedBytes += LogLength(later);
-                    }
-                }
-
-                break;
-            }
         }
 
         _versions.SetLastSequence(lastSequence);
-    }
-
-    private long LogLength(ulong logNumber)
-    {
-        using IO.IRandomAccessFile file = _fs.OpenRead(FilePath(DbFileName.Log(logNumber)));
-        return file.Length;
     }
 
     /// <summary>

@@ -255,7 +255,6 @@ public sealed partial class LsmDb
         WriteBatch toLog;
         LogWriter? wal;
         bool sync = false;
-        bool syncClosedLogs;
         Exception? error = null;
         lock (_mutex)
         {
@@ -312,7 +311,6 @@ public sealed partial class LsmDb
             }
 
             wal = leader.Options.DisableWal ? null : _wal;
-            syncClosedLogs = sync && wal is not null && (_closedLogs.Count > 0 || _logDirectoryUnsynced);
             _groupInFlight = true;
         }
 
@@ -324,11 +322,6 @@ public sealed partial class LsmDb
                 wal.AddRecord(toLog.Rep);
                 if (sync)
                 {
-                    if (syncClosedLogs)
-                    {
-                        SyncClosedLogs(ulong.MaxValue, directory: true); // earlier logs first: recovery yields a prefix
-                    }
-
                     wal.Sync();
                 }
                 else

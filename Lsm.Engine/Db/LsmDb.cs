@@ -45,9 +45,6 @@ public sealed partial class LsmDb : IDisposable
     private BlockCache? _defaultBlockCache;
 
     private LogWriter? _wal;
-    private readonly List<ClosedLog> _closedLogs = []; // logs closed at switches, oldest first, maybe unsynced
-    private readonly Lock _closedLogSyncLock = new(); // one thread syncs closed logs at a time
-    private bool _logDirectoryUnsynced; // the current log's directory entry may not be durable yet
     private ulong _walNumber;
     private Exception? _backgroundError;
     private long _backgroundErrorCount;
@@ -338,12 +335,6 @@ public sealed partial class LsmDb : IDisposable
 
             _wal?.Dispose();
             _wal = null;
-            foreach (ClosedLog closed in _closedLogs)
-            {
-                closed.Log.Dispose(); // flushed at the switch: a crash now would lose only what was never synced
-            }
-
-            _closedLogs.Clear();
             foreach (ColumnFamilyData cf in _columnFamilies.Values)
             {
                 cf.Mem.Unref();
