@@ -298,18 +298,22 @@ public sealed class BlockCacheTests
     {
         using var cache = new BlockCache(new BlockCacheOptions { Capacity = 1 << 20, Policy = policy });
         InsertAndRelease(cache, 0);
-        for (int i = 0; i < 100; i++)
+
+        // The best of three rounds: the runtime may allocate once while it recompiles the loop (tiering, OSR), but a
+        // lookup that allocated would show in every round (10,000 times over).
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            LookupAndRelease(cache);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                LookupAndRelease(cache);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-        {
-            LookupAndRelease(cache);
-        }
-
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal(0, fewest);
 
         static void LookupAndRelease(BlockCache cache)
         {
