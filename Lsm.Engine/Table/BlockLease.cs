@@ -21,9 +21,6 @@ internal struct BlockLease
     /// <summary>The buffer an uncached block is read into (a field, so callers can pass it by reference).</summary>
     internal BlockBuffer Buffer;
 
-    /// <summary>Whether the lease holds a cache reference.</summary>
-    public readonly bool HoldsCachedBlock => _handle.IsValid;
-
     /// <summary>Takes over a cache reference, releasing the one held before.</summary>
     internal void Hold(BlockCache cache, CacheHandle handle)
     {
