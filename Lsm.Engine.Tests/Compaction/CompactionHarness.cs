@@ -88,7 +88,7 @@ internal sealed class CompactionHarness : IDisposable
         Bottommost = Bottommost,
         TargetFileSize = targetFileSize,
         TableOptions = table ?? new TableOptions { BlockSize = 128 },
-        OpenTable = Open,
+        OpenTable = file => Open(file.FileNumber),
         NewFileNumber = () => _nextOutput++,
         FileSystem = FileSystem,
         DbPath = DbPath,

@@ -96,6 +96,50 @@ public sealed class RestartKeyWordsTests
         }
     }
 
+    /// <summary>
+    /// Thousands of restarts, so the search runs over several samples of 64 words, with runs of equal words longer
+    /// than a sample (keys that share their first 8 bytes past the prefix) and short keys whose padded words tie.
+    /// </summary>
+    [Theory]
+    [InlineData(7, 1)]
+    [InlineData(8, 2)]
+    public void Seek_WithWords_MatchesPlainSeek_ManyRestartsAndLongTies(int seed, int restartInterval)
+    {
+        var random = new Random(seed);
+        byte[] prefix = "p/"u8.ToArray();
+        var keys = new SortedSet<byte[]>(ByteComparer.Instance);
+        while (keys.Count < 3000)
+        {
+            // 24 distinct 8-byte heads: about 125 keys share each, differing only past the word (780 suffixes each).
+            byte head = (byte)random.Next(24);
+            byte[] word = [head, 0, 0, 0, 0, 0, 0, (byte)(head & 3)];
+            keys.Add(random.Next(10) == 0
+                ? [.. prefix, head]
+                : [.. prefix, .. word, .. RandomBytes(random, random.Next(1, 5))]);
+        }
+
+        (Block block, byte[] data) = Build(keys, restartInterval);
+        var plain = new BlockIterator();
+        plain.Reset(block, UserKeyOrder.Bytewise);
+        RestartKeyWords? words = RestartKeyWords.TryBuild(plain, block.NumRestarts, internalKeys: false);
+        Assert.NotNull(words);
+        var fast = new BlockIterator();
+        fast.Reset(block, UserKeyOrder.Bytewise, words: words);
+
+        foreach (byte[] target in Targets(random, keys, prefix))
+        {
+            plain.Seek(target);
+            fast.Seek(target);
+            Assert.Equal(plain.Valid, fast.Valid);
+            if (plain.Valid)
+            {
+                Assert.Equal(plain.Key.ToArray(), fast.Key.ToArray());
+            }
+        }
+
+        GC.KeepAlive(data);
+    }
+
     [Fact]
     public void TryBuild_SmallBlock_ReturnsNull()
     {

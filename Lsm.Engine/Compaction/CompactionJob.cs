@@ -145,7 +145,7 @@ internal sealed class CompactionJob
         {
             foreach (FileMetadata file in level.Files)
             {
-                TableReader reader = _options.OpenTable(file.FileNumber);
+                TableReader reader = _options.OpenTable(file);
                 tombstones.AddRange(reader.RangeTombstones);
                 if (level.Level == 0)
                 {
@@ -164,7 +164,7 @@ internal sealed class CompactionJob
 
             if (level.Level != 0 && level.Files.Count > 0)
             {
-                children.Add(new LevelIterator(level.Files, _order, file => _options.OpenTable(file.FileNumber), fillCache: false));
+                children.Add(new LevelIterator(level.Files, _order, file => _options.OpenTable(file), fillCache: false));
             }
         }
 

@@ -30,8 +30,8 @@ internal sealed record CompactionJobOptions
     /// <summary>How outputs are written; its comparator orders the keys.</summary>
     public required TableOptions TableOptions { get; init; }
 
-    /// <summary>Opens an input table by file number (a table cache). The job does not dispose the readers.</summary>
-    public required Func<ulong, TableReader> OpenTable { get; init; }
+    /// <summary>Opens an input table (a table cache). The job does not dispose the readers.</summary>
+    public required Func<FileMetadata, TableReader> OpenTable { get; init; }
 
     /// <summary>
     /// Allocates an output's file number. The caller must keep files so numbered from obsolete-file deletion until

@@ -295,7 +295,7 @@ public sealed partial class LsmDb
                     Bottommost = plan.IsBottommost,
                     TargetFileSize = (long)Math.Min(plan.TargetFileSize, long.MaxValue),
                     TableOptions = cf.Options.Table,
-                    OpenTable = number => _tables.Get(number, cf.Options.Table),
+                    OpenTable = file => _tables.Get(file, cf.Options.Table),
                     NewFileNumber = () =>
                     {
                         lock (_mutex)
@@ -321,7 +321,7 @@ public sealed partial class LsmDb
                 stats = result.Stats;
                 foreach ((int level, FileMetadata file) in edit.NewFiles)
                 {
-                    _tables.Preload(file.FileNumber, cf.Options.Table, level);
+                    _tables.Preload(file, cf.Options.Table, level);
                 }
             }
 

@@ -172,7 +172,7 @@ public sealed partial class LsmDb
                 FileMetadata? file = imm.Mem.IsEmpty ? null : WriteLevel0Table(cf, imm.Mem, fileNumber, snapshots);
                 if (file is not null)
                 {
-                    _tables.Preload(file.FileNumber, cf.Options.Table, level: 0);
+                    _tables.Preload(file, cf.Options.Table, level: 0);
                 }
 
                 lock (_mutex)

@@ -542,7 +542,7 @@ public sealed partial class LsmDb
 
         foreach ((int _, FileMetadata file) in version.AllFiles())
         {
-            TableProperties p = _tables.Get(file.FileNumber, cf.Options.Table).Properties;
+            TableProperties p = _tables.Get(file, cf.Options.Table).Properties;
             keys += (long)p.NumEntries - (2 * (long)p.NumDeletions);
         }
 

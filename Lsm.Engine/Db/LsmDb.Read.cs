@@ -1,9 +1,11 @@
 using Lsm.Engine.Db;
 using Lsm.Engine.Encoding;
+using Lsm.Engine.Hashing;
 using Lsm.Engine.Iterators;
 using Lsm.Engine.Memtable;
 using Lsm.Engine.Table;
 using Lsm.Engine.Versions;
+using Version = Lsm.Engine.Versions.Version;
 
 namespace Lsm.Engine;
 
@@ -68,7 +70,7 @@ public sealed partial class LsmDb
             KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
             foreach (FileMetadata file in view.Version.Files(0))
             {
-                children.Add(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0).NewIterator(options.FillCache));
+                children.Add(_tables.Get(file, view.ColumnFamily.Options.Table, level: 0).NewIterator(options.FillCache));
             }
 
             for (int level = 1; level < view.Version.NumLevels; level++)
@@ -76,7 +78,7 @@ public sealed partial class LsmDb
                 IReadOnlyList<FileMetadata> files = view.Version.Files(level);
                 if (files.Count > 0)
                 {
-                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f.FileNumber, view.ColumnFamily.Options.Table), options.FillCache));
+                    children.Add(new LevelIterator(files, view.Version.Comparator, f => _tables.Get(f, view.ColumnFamily.Options.Table), options.FillCache));
                 }
             }
 
@@ -107,7 +109,7 @@ public sealed partial class LsmDb
         {
             foreach (FileMetadata file in view.Version.Files(level))
             {
-                IReadOnlyList<RangeTombstone> inTable = _tables.Get(file.FileNumber, view.ColumnFamily.Options.Table).RangeTombstones;
+                IReadOnlyList<RangeTombstone> inTable = _tables.Get(file, view.ColumnFamily.Options.Table).RangeTombstones;
                 if (inTable.Count > 0)
                 {
                     (tombstones ??= []).AddRange(inTable);
@@ -247,48 +249,92 @@ public sealed partial class LsmDb
             }
 
             var tally = new LookupTally { MemtableHit = state.Done };
-            KeyComparator comparator = view.ColumnFamily.Options.Table.Comparator;
-            for (int level = 0; level < view.Version.NumLevels && !state.Done; level++)
+            if (!state.Done)
             {
-                IReadOnlyList<FileMetadata> files = view.Version.Files(level);
-                if (level == 0)
-                {
-                    for (int i = 0; i < files.Count && !state.Done; i++)
-                    {
-                        FileMetadata file = files[i];
-
-                        if (InRange(comparator, file, key))
-                        {
-                            SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table, level: 0), snapshot, ref state, ref tally);
-                        }
-                    }
-                }
-                else
-                {
-                    // Files of a sorted level are disjoint in internal-key order, but one user key's versions may
-                    // continue into the next file (RocksDB allows it; an L0 trivial move can make it): go on while
-                    // the key is a file's largest user key.
-                    for (int i = FindFile(comparator, files, key); i < files.Count && !state.Done; i++)
-                    {
-                        FileMetadata file = files[i];
-                        if (comparator.Compare(file.SmallestUserKey, key) > 0)
-                        {
-                            break;
-                        }
-
-                        SearchTable(_tables.Get(file.FileNumber, view.ColumnFamily.Options.Table), snapshot, ref state, ref tally);
-                        if (comparator.Compare(key, file.LargestUserKey) < 0)
-                        {
-                            break;
-                        }
-                    }
-                }
+                SearchTables(view, key, snapshot, ref state, ref tally);
             }
 
             bool found = state.Finish(ref result, out valueLength);
             tally.BytesRead = found ? valueLength : 0;
             tally.AddTo(_tickers);
             return found;
+        }
+    }
+
+    /// <summary>
+    /// The table part of <see cref="Lookup"/>: level-0 tables newest first, then one table per deeper level. The key
+    /// is hashed once, and the filter line of every table it may probe is prefetched before the first probe, so the
+    /// probes' memory misses overlap instead of queueing (the tables' filters are megabytes, not in the processor's
+    /// caches).
+    /// </summary>
+    private void SearchTables(ReadView view, ReadOnlySpan<byte> key, ulong snapshot, ref LookupState state, ref LookupTally tally)
+    {
+        Version version = view.Version;
+        TableOptions options = view.ColumnFamily.Options.Table;
+        KeyComparator comparator = options.Comparator;
+        ulong keyHash = Xxph3.GetSliceHash64(key);
+
+        // Pass 1: find each sorted level's first candidate file and prefetch the filters.
+        Span<int> first = version.NumLevels <= 32 ? stackalloc int[version.NumLevels] : new int[version.NumLevels];
+        for (int level = 0; level < version.NumLevels; level++)
+        {
+            IReadOnlyList<FileMetadata> files = version.Files(level);
+            if (level == 0)
+            {
+                for (int i = 0; i < files.Count; i++)
+                {
+                    if (InRange(comparator, files[i], key))
+                    {
+                        _tables.Get(files[i], options, level: 0).PrefetchFilter(keyHash);
+                    }
+                }
+            }
+            else
+            {
+                int i = FindFile(comparator, files, key);
+                first[level] = i;
+                if (i < files.Count && comparator.Compare(files[i].SmallestUserKey, key) <= 0)
+                {
+                    _tables.Get(files[i], options).PrefetchFilter(keyHash);
+                }
+            }
+        }
+
+        // Pass 2: probe newest to oldest until the key's value (or deletion) is found.
+        for (int level = 0; level < version.NumLevels && !state.Done; level++)
+        {
+            IReadOnlyList<FileMetadata> files = version.Files(level);
+            if (level == 0)
+            {
+                for (int i = 0; i < files.Count && !state.Done; i++)
+                {
+                    FileMetadata file = files[i];
+                    if (InRange(comparator, file, key))
+                    {
+                        SearchTable(_tables.Get(file, options, level: 0), snapshot, keyHash, ref state, ref tally);
+                    }
+                }
+            }
+            else
+            {
+                // Files of a sorted level are disjoint in internal-key order, but one user key's versions may
+                // continue into the next file (RocksDB allows it; an L0 trivial move can make it): go on while
+                // the key is a file's largest user key.
+                for (int i = first[level]; i < files.Count && !state.Done; i++)
+                {
+                    FileMetadata file = files[i];
+                    if (comparator.Compare(file.SmallestUserKey, key) > 0)
+                    {
+                        break;
+                    }
+
+                    SearchTable(_tables.Get(file, options), snapshot, keyHash, ref state, ref tally);
+                    if (comparator.Compare(key, file.LargestUserKey) < 0)
+                    {
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -346,7 +392,7 @@ public sealed partial class LsmDb
     /// Looks the key up in one table, and counts in <paramref name="tally"/> what its filter did. The table's range
     /// tombstones join the lookup's cover, which turns every older entry into a deletion.
     /// </summary>
-    private static void SearchTable(TableReader table, ulong snapshot, ref LookupState state, ref LookupTally tally)
+    private static void SearchTable(TableReader table, ulong snapshot, ulong keyHash, ref LookupState state, ref LookupTally tally)
     {
         tally.TablesProbed++;
         if (table.RangeTombstones.Count > 0)
@@ -355,7 +401,7 @@ public sealed partial class LsmDb
         }
 
         bool filtered = table.Filter is not null;
-        if (!table.KeyMayMatch(state.Key))
+        if (!table.KeyMayMatch(state.Key, keyHash))
         {
             tally.FilterUseful++;
             return; // the filter rules the key out: no block read

@@ -267,21 +267,21 @@ public sealed partial class LsmDb : IDisposable
     /// <summary>Opens every live table's reader (best effort), as RocksDB does at open with <c>max_open_files = -1</c>.</summary>
     private void PreloadTables()
     {
-        List<(ulong FileNumber, TableOptions Table, int Level)> tables = [];
+        List<(FileMetadata File, TableOptions Table, int Level)> tables = [];
         lock (_mutex)
         {
             foreach (ColumnFamilyData cf in _columnFamilies.Values)
             {
                 foreach ((int level, FileMetadata file) in cf.State.Current.AllFiles())
                 {
-                    tables.Add((file.FileNumber, cf.Options.Table, level));
+                    tables.Add((file, cf.Options.Table, level));
                 }
             }
         }
 
-        foreach ((ulong fileNumber, TableOptions table, int level) in tables)
+        foreach ((FileMetadata file, TableOptions table, int level) in tables)
         {
-            _tables.Preload(fileNumber, table, level);
+            _tables.Preload(file, table, level);
         }
     }
 

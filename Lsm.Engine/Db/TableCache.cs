@@ -45,6 +45,30 @@ internal sealed class TableCache : IDisposable
             }
         }
 
+        return Open(fileNumber, table, level);
+    }
+
+    /// <summary>
+    /// The reader of <paramref name="file"/>: the one it already holds (<see cref="FileMetadata.Reader"/>, no lock
+    /// taken), or the table cache's, which it then keeps.
+    /// </summary>
+    /// <param name="file">The table.</param>
+    /// <param name="table">The family's table options: comparator and block cache.</param>
+    /// <param name="level">The table's level when known (see <see cref="Get(ulong, TableOptions, int)"/>); -1 when unknown.</param>
+    public TableReader Get(FileMetadata file, TableOptions table, int level = -1)
+    {
+        TableReader? reader = Volatile.Read(ref file.Reader);
+        if (reader is null)
+        {
+            reader = Get(file.FileNumber, table, level);
+            Volatile.Write(ref file.Reader, reader);
+        }
+
+        return reader;
+    }
+
+    private TableReader Open(ulong fileNumber, TableOptions table, int level)
+    {
         string path = Path.Join(_dbPath, DbFileName.Table(fileNumber));
         BlockCache? cache = _blockCacheFor(table);
         TableReader opened = TableReader.Open(_fs.OpenRead(path), ownsFile: true, new TableReaderOptions
@@ -74,11 +98,11 @@ internal sealed class TableCache : IDisposable
     /// RocksDB's <c>max_open_files = -1</c>), so that reads never pay for loading its index and filter. Best effort: a
     /// table that fails to open is left for the first read to report.
     /// </summary>
-    public void Preload(ulong fileNumber, TableOptions table, int level)
+    public void Preload(FileMetadata file, TableOptions table, int level)
     {
         try
         {
-            Get(fileNumber, table, level);
+            Get(file, table, level);
         }
         catch (Exception e) when (e is IOException or CorruptionException or NotSupportedException or UnauthorizedAccessException)
         {

@@ -23,15 +23,30 @@ internal sealed class RestartKeyWords
     /// <summary>Blocks with fewer restarts are searched directly: the array would save next to nothing.</summary>
     private const int MinRestarts = 16;
 
+    /// <summary>log2 of the words per sample of <see cref="_samples"/>: 64 words, eight cache lines.</summary>
+    private const int SampleShift = 6;
+
     private readonly byte[] _prefix;
     private readonly ulong[] _words;
     private readonly bool _internalKeys;
+
+    /// <summary>
+    /// Every 64th word (<c>_samples[j] = _words[j * 64]</c>): a search runs over these first, a few kilobytes that
+    /// stay in the processor's caches, and then within one run of 64 words, so that a seek in a large index misses
+    /// the cache a few times rather than once per halving of the whole array.
+    /// </summary>
+    private readonly ulong[] _samples;
 
     private RestartKeyWords(byte[] prefix, ulong[] words, bool internalKeys)
     {
         _prefix = prefix;
         _words = words;
         _internalKeys = internalKeys;
+        _samples = new ulong[((words.Length - 1) >> SampleShift) + 1];
+        for (int j = 0; j < _samples.Length; j++)
+        {
+            _samples[j] = words[j << SampleShift];
+        }
     }
 
     /// <summary>
@@ -116,13 +131,38 @@ internal sealed class RestartKeyWords
     /// <summary>The first index whose word is at least <paramref name="word"/>.</summary>
     private int LowerBound(ulong word)
     {
+        // The first sample at least the word bounds the answer: every word of the run before it is smaller but
+        // the run's last ones may not be, so the answer is in (start of the previous run, this sample].
+        int sample = LowerBound(_samples, 0, _samples.Length, word);
+        int lo = sample == 0 ? 0 : ((sample - 1) << SampleShift) + 1;
+        int hi = sample == _samples.Length ? _words.Length : sample << SampleShift;
+        return LowerBound(_words, lo, hi, word);
+    }
+
+    /// <summary>
+    /// The first index at or after <paramref name="from"/> whose word is above <paramref name="word"/>. Equal words
+    /// are rare (keys that share their first 8 bytes past the prefix), so the search gallops from
+    /// <paramref name="from"/>, usually stopping at once, before it halves.
+    /// </summary>
+    private int UpperBound(ulong word, int from)
+    {
         ulong[] words = _words;
-        int lo = 0;
-        int hi = words.Length;
+        int lo = from;
+        int hi = from;
+        int step = 1;
+        while (hi < words.Length && words[hi] <= word)
+        {
+            lo = hi + 1;
+            hi = from + step;
+            step <<= 1;
+        }
+
+        // words[lo - 1] <= word (or lo == from); words[hi] > word (or hi is past the end).
+        hi = Math.Min(hi, words.Length);
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (words[mid] < word)
+            if (words[mid] <= word)
             {
                 lo = mid + 1;
             }
@@ -135,16 +175,13 @@ internal sealed class RestartKeyWords
         return lo;
     }
 
-    /// <summary>The first index at or after <paramref name="from"/> whose word is above <paramref name="word"/>.</summary>
-    private int UpperBound(ulong word, int from)
+    /// <summary>The first index in [<paramref name="lo"/>, <paramref name="hi"/>) whose value is at least <paramref name="word"/>, or <paramref name="hi"/>.</summary>
+    private static int LowerBound(ulong[] values, int lo, int hi, ulong word)
     {
-        ulong[] words = _words;
-        int lo = from;
-        int hi = words.Length;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (words[mid] <= word)
+            if (values[mid] < word)
             {
                 lo = mid + 1;
             }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Lsm.Engine.Cache;
 using Lsm.Engine.Db;
 using Lsm.Engine.Encoding;
+using Lsm.Engine.Hashing;
 using Lsm.Engine.IO;
 using Lsm.Engine.Table.Filter;
 
@@ -313,7 +314,13 @@ internal sealed class TableReader : IDisposable
 
     /// <summary>Whether <paramref name="userKey"/> may be in the table; false only when the filter rules it out.</summary>
     /// <remarks>A filter kept in the block cache is looked up (and read again after an eviction) for each probe.</remarks>
-    public bool KeyMayMatch(ReadOnlySpan<byte> userKey)
+    public bool KeyMayMatch(ReadOnlySpan<byte> userKey) => Filter is null || KeyMayMatch(userKey, Xxph3.GetSliceHash64(userKey));
+
+    /// <summary>
+    /// <see cref="KeyMayMatch(ReadOnlySpan{byte})"/> for a caller that has hashed the key already
+    /// (<paramref name="sliceHash"/> = <see cref="Xxph3.GetSliceHash64"/> of <paramref name="userKey"/>).
+    /// </summary>
+    internal bool KeyMayMatch(ReadOnlySpan<byte> userKey, ulong sliceHash)
     {
         FilterReader? filter = Filter;
         if (filter is null)
@@ -323,22 +330,45 @@ internal sealed class TableReader : IDisposable
 
         if (!_filterInCache)
         {
-            return filter.KeyMayMatch(userKey);
+            return filter.KeyMayMatch(userKey, sliceHash);
         }
 
         if (_pinnedFilter.IsValid)
         {
-            return filter.KeyMayMatch(_pinnedFilter.Span, userKey);
+            return filter.KeyMayMatch(_pinnedFilter.Span, userKey, sliceHash);
         }
 
         CacheHandle cached = AcquireCached(_filterHandle, _filterHandleLocation, BlockKind.Filter, _metaPriority, parseAsBlock: false);
         try
         {
-            return filter.KeyMayMatch(cached.Span, userKey);
+            return filter.KeyMayMatch(cached.Span, userKey, sliceHash);
         }
         finally
         {
             _cache!.Release(cached);
+        }
+    }
+
+    /// <summary>
+    /// Starts loading the part of the filter a probe of <paramref name="sliceHash"/> reads, when the filter is held by
+    /// the reader or pinned (a filter looked up in the cache is not): a lookup prefetches for every table it may
+    /// probe before probing the first, so their memory misses overlap.
+    /// </summary>
+    internal void PrefetchFilter(ulong sliceHash)
+    {
+        FilterReader? filter = Filter;
+        if (filter is null)
+        {
+            return;
+        }
+
+        if (!_filterInCache)
+        {
+            filter.Prefetch(default, sliceHash);
+        }
+        else if (_pinnedFilter.IsValid)
+        {
+            filter.Prefetch(_pinnedFilter.Span, sliceHash);
         }
     }
 

@@ -7,12 +7,12 @@ namespace Lsm.Engine.Versions;
 
 /// <summary>
 /// A table file as a version knows it: what a <see cref="ManifestTag.NewFile4"/> record carries (RocksDB's
-/// <c>FileMetaData</c>), plus the in-memory <see cref="BeingCompacted"/> flag.
+/// <c>FileMetaData</c>), plus the in-memory <see cref="BeingCompacted"/> flag and the open <see cref="Reader"/>.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Immutable once it is in a version, except <see cref="BeingCompacted"/>, which the compaction picker sets
-/// and clears under the database mutex. The same instance is shared by every version that holds the file.
+/// and clears under the database mutex, and <see cref="Reader"/>, a cache the table cache fills. The same instance is shared by every version that holds the file.
 /// </para>
 /// <para>
 /// Text form (<see cref="ToString"/>, <see cref="Parse"/>): <c>000012:[a#1,SET-d#4,SET]</c> followed by
@@ -101,6 +101,16 @@ internal sealed class FileMetadata
 
     /// <summary>Set while a compaction has the file as an input. Not persisted; changed under the database mutex.</summary>
     public bool BeingCompacted { get; set; }
+
+    /// <summary>
+    /// The table's open reader once the table cache has handed it out (RocksDB keeps it in
+    /// <c>FileDescriptor::table_reader</c>): point lookups take it from here instead of through the table cache's lock.
+    /// </summary>
+    /// <remarks>
+    /// Set only by <see cref="Db.TableCache"/>, at most to one reader. The table cache closes that reader only when the
+    /// file is deleted, which happens once no version (and so no read) holds this instance.
+    /// </remarks>
+    internal Table.TableReader? Reader;
 
     /// <summary>The smallest user key.</summary>
     public ReadOnlySpan<byte> SmallestUserKey => InternalKey.UserKey(Smallest);

@@ -63,6 +63,43 @@ public class FilterPropertyTests
         }
     }
 
+    /// <summary>
+    /// The hashed-once probe a lookup uses answers exactly as the plain probe, for the reader and its detached form
+    /// (both filter kinds, present and absent keys), and a prefetch changes nothing.
+    /// </summary>
+    [Property(MaxTest = 200)]
+    public void KeyMayMatch_WithSliceHash_AnswersAsWithoutIt(byte[][] keys, byte[][] probes, bool legacy)
+    {
+        byte[] contents;
+        if (legacy)
+        {
+            contents = FilterTestKeys.BuildLegacy(4, keys);
+        }
+        else
+        {
+            var builder = new FullFilterBuilder(4);
+            foreach (byte[] key in keys)
+            {
+                builder.AddKey(key);
+            }
+
+            contents = builder.Finish();
+        }
+
+        FilterReader reader = FilterReader.Create(contents);
+        FilterReader detached = FilterReader.CreateDetached(contents);
+        foreach (byte[] key in keys.Concat(probes))
+        {
+            ulong hash = Lsm.Engine.Hashing.Xxph3.GetSliceHash64(key);
+            reader.Prefetch(default, hash);
+            detached.Prefetch(contents, hash);
+            bool expected = reader.KeyMayMatch(key);
+            Assert.Equal(expected, reader.KeyMayMatch(key, hash));
+            Assert.Equal(expected, detached.KeyMayMatch(contents, key, hash));
+            Assert.Equal(expected, detached.KeyMayMatch(contents, key));
+        }
+    }
+
     // 100k present keys vs 100k absent keys, 16-byte keys like "user00000000xxxx".
     [Theory]
     [InlineData(6, 0.07)]

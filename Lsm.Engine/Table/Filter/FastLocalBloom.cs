@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lsm.Engine.Table.Filter;
 
@@ -215,6 +217,20 @@ internal static class FastLocalBloom
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Starts loading the 64-byte block (one cache line) a probe of <paramref name="hash"/> reads from
+    /// <paramref name="data"/>, the bit array only. A hint: it never faults, and does nothing without SSE.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Prefetch(ulong hash, ReadOnlySpan<byte> data)
+    {
+        if (Sse.IsSupported && data.Length >= BlockBytes)
+        {
+            ref byte block = ref Unsafe.Add(ref MemoryMarshal.GetReference(data), BlockOffset((uint)hash, (uint)data.Length));
+            Sse.Prefetch0(Unsafe.AsPointer(ref block));
+        }
     }
 
     /// <summary>64-bit-hash form of <see cref="HashMayMatch(uint, uint, int, ReadOnlySpan{byte})"/>.</summary>

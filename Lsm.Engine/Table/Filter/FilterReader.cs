@@ -85,6 +85,24 @@ internal abstract class FilterReader
     /// </summary>
     public abstract bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// <see cref="KeyMayMatch(ReadOnlySpan{byte})"/> given the key's <see cref="Xxph3.GetSliceHash64"/> too, so that a
+    /// lookup probing several tables hashes the key once; readers whose filter hashes otherwise ignore it.
+    /// </summary>
+    public virtual bool KeyMayMatch(ReadOnlySpan<byte> key, ulong sliceHash) => KeyMayMatch(key);
+
+    /// <summary>The detached form of <see cref="KeyMayMatch(ReadOnlySpan{byte}, ulong)"/>, against <paramref name="contents"/>.</summary>
+    public virtual bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key, ulong sliceHash) => KeyMayMatch(contents, key);
+
+    /// <summary>
+    /// Asks the processor to start loading the memory a probe of <paramref name="sliceHash"/> will read (the contents
+    /// given, or the reader's own when empty), so that the probes of several tables wait for memory together rather
+    /// than one after another. A hint only: it reads nothing and never faults. Does nothing where not applicable.
+    /// </summary>
+    public virtual void Prefetch(ReadOnlySpan<byte> contents, ulong sliceHash)
+    {
+    }
+
     /// <summary>Parses the trailer of <paramref name="contents"/> and returns a matching reader. Never throws.</summary>
     /// <param name="contents">The filter block contents, without the block trailer (type byte and checksum). Not copied.</param>
     public static FilterReader Create(ReadOnlyMemory<byte> contents) => CreateFrom(contents.Span, contents);
@@ -178,6 +196,15 @@ internal sealed class FastLocalBloomReader : FilterReader
 
     public override bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key) =>
         FastLocalBloom.HashMayMatch(Xxph3.GetSliceHash64(key), _numProbes, contents[..^MetadataLength]);
+
+    public override bool KeyMayMatch(ReadOnlySpan<byte> key, ulong sliceHash) =>
+        FastLocalBloom.HashMayMatch(sliceHash, _numProbes, _bits.Span);
+
+    public override bool KeyMayMatch(ReadOnlySpan<byte> contents, ReadOnlySpan<byte> key, ulong sliceHash) =>
+        FastLocalBloom.HashMayMatch(sliceHash, _numProbes, contents[..^MetadataLength]);
+
+    public override void Prefetch(ReadOnlySpan<byte> contents, ulong sliceHash) =>
+        FastLocalBloom.Prefetch(sliceHash, contents.IsEmpty ? _bits.Span : contents[..^MetadataLength]);
 
     /// <summary>Query by a precomputed <see cref="Xxph3.GetSliceHash64"/> value.</summary>
     public bool HashMayMatch(ulong hash) => FastLocalBloom.HashMayMatch(hash, _numProbes, _bits.Span);
