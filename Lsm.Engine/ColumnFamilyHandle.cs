@@ -31,6 +31,9 @@ public sealed class ColumnFamilyHandle
     /// <summary>The database the handle belongs to.</summary>
     internal object? Owner { get; init; }
 
+    /// <summary>The family's in-memory side, for lookups that resolve the handle without the database mutex.</summary>
+    internal Db.ColumnFamilyData? Data { get; set; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Id})";
 }

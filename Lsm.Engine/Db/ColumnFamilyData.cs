@@ -17,16 +17,22 @@ internal sealed record ImmutableMemTable(MemTable Mem, ulong NextLogNumber)
 /// </summary>
 /// <remarks>
 /// Every field is read and written under the database mutex, except that the write-group leader inserts
-/// into <see cref="Mem"/> outside it (the memtable allows one writer alongside lock-free readers).
+/// into <see cref="Mem"/> outside it (the memtable allows one writer alongside lock-free readers), and that point
+/// lookups take the <see cref="SuperVersion"/> without it.
 /// </remarks>
 internal sealed class ColumnFamilyData
 {
+    private MemTable _mem;
+    private SuperVersion? _superVersion;
+
     public ColumnFamilyData(ColumnFamilyHandle handle, ColumnFamilyOptions options, ColumnFamilyState state, MemTable mem)
     {
         Handle = handle;
         Options = options;
         State = state;
-        Mem = mem;
+        _mem = mem;
+        handle.Data = this;
+        state.CurrentChanged = InstallSuperVersion;
         Picker = CompactionPickerFactory.Create(options);
         Limits = new WriteStallLimits(
             options.MaxWriteBufferNumber,
@@ -35,6 +41,7 @@ internal sealed class ColumnFamilyData
             (ulong)Math.Max(0, options.SoftPendingCompactionBytesLimit),
             (ulong)Math.Max(0, options.HardPendingCompactionBytesLimit),
             options.DisableAutoCompactions);
+        InstallSuperVersion();
     }
 
     public ColumnFamilyHandle Handle { get; }
@@ -45,7 +52,16 @@ internal sealed class ColumnFamilyData
 
     public uint Id => Handle.Id;
 
-    public MemTable Mem { get; set; }
+    /// <summary>The active memtable. Setting it installs a new super version.</summary>
+    public MemTable Mem
+    {
+        get => _mem;
+        set
+        {
+            _mem = value;
+            InstallSuperVersion();
+        }
+    }
 
     /// <summary>Immutable memtables, oldest first; flushed in this order.</summary>
     public List<ImmutableMemTable> Imm { get; } = [];
@@ -63,6 +79,42 @@ internal sealed class ColumnFamilyData
 
     /// <summary>The compactions of this family now running (automatic and manual): their inputs are busy.</summary>
     public List<CompactionPlan> RunningCompactions { get; } = [];
+
+    /// <summary>
+    /// A reference to the family's current <see cref="SuperVersion"/>, taken without the database mutex; null in the
+    /// rare race with a change that replaced it (or after the family was dropped or the database closed): then
+    /// <see cref="AcquireSuperVersionLocked"/>.
+    /// </summary>
+    public SuperVersion? TryAcquireSuperVersion()
+    {
+        SuperVersion? current = Volatile.Read(ref _superVersion);
+        return current is not null && current.TryRef() ? current : null;
+    }
+
+    /// <summary>A reference to the current super version, installed now if there is none. REQUIRES: the database mutex.</summary>
+    public SuperVersion AcquireSuperVersionLocked()
+    {
+        SuperVersion? current = TryAcquireSuperVersion();
+        if (current is null)
+        {
+            InstallSuperVersion();
+            current = _superVersion!;
+            current.TryRef();
+        }
+
+        return current;
+    }
+
+    /// <summary>
+    /// Replaces the super version by one of the memtables and version as they now are (RocksDB's
+    /// <c>InstallSuperVersion</c>): lookups from now on see them, without building anything themselves. REQUIRES: the
+    /// database mutex, and a call after every change of <see cref="Mem"/>, <see cref="Imm"/> or the current version
+    /// (the <see cref="Mem"/> setter and the version set, through <see cref="ColumnFamilyState.CurrentChanged"/>, make it).
+    /// </summary>
+    public void InstallSuperVersion() => Interlocked.Exchange(ref _superVersion, new SuperVersion(this))?.Unref();
+
+    /// <summary>Drops the family's super version for good (the family is dropped or the database closing). REQUIRES: the database mutex.</summary>
+    public void DropSuperVersion() => Interlocked.Exchange(ref _superVersion, null)?.Unref();
 
     /// <summary>Compaction statistics by output level (index = level).</summary>
     public LevelCompactionStats[] CompactionStats { get; } = CreateStats();

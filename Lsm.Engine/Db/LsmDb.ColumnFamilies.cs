@@ -115,6 +115,7 @@ public sealed partial class LsmDb
             }
 
             cf.Imm.Clear();
+            cf.DropSuperVersion();
             OptionsFile.Write(_fs, Path, _versions.NewFileNumber(), RenderOptionsLocked());
             DeleteObsoleteFilesLocked();
         }

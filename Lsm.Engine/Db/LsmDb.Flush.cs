@@ -185,6 +185,7 @@ public sealed partial class LsmDb
 
                     _versions.LogAndApply(cf.Id, edit);
                     cf.Imm.Remove(imm);
+                    cf.InstallSuperVersion();
                     imm.Mem.Unref();
                     _pendingOutputs.Remove(fileNumber);
                     DeleteObsoleteFilesLocked();

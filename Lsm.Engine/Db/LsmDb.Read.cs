@@ -236,28 +236,56 @@ public sealed partial class LsmDb
         bool copyToSpan)
     {
         options ??= ReadOptions.Default;
-        ReadView view = AcquireView(columnFamily, options, out ulong snapshot);
-
-        using (view)
+        SuperVersion sv = AcquireSuperVersion(columnFamily);
+        try
         {
-            var state = new LookupState(key, view.ColumnFamily.Options.MergeOperator, destination, copyToSpan);
-            SearchMemTable(view.Mem, snapshot, ref state);
+            // The sequence is read after the super version is referenced: a write it covers is in the super version's
+            // memtables or tables, or finished after the lookup began (and the lookup may or may not see it).
+            ulong snapshot = SnapshotSequence(options);
+            var state = new LookupState(key, sv.ColumnFamily.Options.MergeOperator, destination, copyToSpan);
+            SearchMemTable(sv.Mem, snapshot, ref state);
 
-            for (int i = 0; i < view.Imm.Length && !state.Done; i++)
+            for (int i = 0; i < sv.Imm.Length && !state.Done; i++)
             {
-                SearchMemTable(view.Imm[i], snapshot, ref state);
+                SearchMemTable(sv.Imm[i], snapshot, ref state);
             }
 
             var tally = new LookupTally { MemtableHit = state.Done };
             if (!state.Done)
             {
-                SearchTables(view, key, snapshot, ref state, ref tally);
+                SearchTables(sv.ColumnFamily, sv.Version, key, snapshot, ref state, ref tally);
             }
 
             bool found = state.Finish(ref result, out valueLength);
             tally.BytesRead = found ? valueLength : 0;
             tally.AddTo(_tickers);
             return found;
+        }
+        finally
+        {
+            sv.Unref();
+        }
+    }
+
+    /// <summary>
+    /// A reference to the family's super version: without the database mutex when the family has one current (the
+    /// common case), else built under the mutex. Checks, as every read does, that the database is open and the
+    /// family not dropped.
+    /// </summary>
+    private SuperVersion AcquireSuperVersion(ColumnFamilyHandle? columnFamily)
+    {
+        ThrowIfDisposed();
+        ColumnFamilyData? cf = columnFamily is null ? DefaultColumnFamily.Data : columnFamily.Data;
+        if (cf is not null && ReferenceEquals(cf.Handle.Owner, this) && !cf.Handle.IsDropped
+            && cf.TryAcquireSuperVersion() is SuperVersion current)
+        {
+            return current;
+        }
+
+        lock (_mutex)
+        {
+            ThrowIfDisposed();
+            return Resolve(columnFamily).AcquireSuperVersionLocked();
         }
     }
 
@@ -267,10 +295,9 @@ public sealed partial class LsmDb
     /// probes' memory misses overlap instead of queueing (the tables' filters are megabytes, not in the processor's
     /// caches).
     /// </summary>
-    private void SearchTables(ReadView view, ReadOnlySpan<byte> key, ulong snapshot, ref LookupState state, ref LookupTally tally)
+    private void SearchTables(ColumnFamilyData cf, Version version, ReadOnlySpan<byte> key, ulong snapshot, ref LookupState state, ref LookupTally tally)
     {
-        Version version = view.Version;
-        TableOptions options = view.ColumnFamily.Options.Table;
+        TableOptions options = cf.Options.Table;
         KeyComparator comparator = options.Comparator;
         ulong keyHash = Xxph3.GetSliceHash64(key);
 

@@ -344,6 +344,7 @@ public sealed partial class LsmDb : IDisposable
                 }
 
                 cf.Imm.Clear();
+                cf.DropSuperVersion();
             }
 
             _tables.Dispose();

@@ -15,6 +15,7 @@ namespace Lsm.Engine.Versions;
 internal sealed class ColumnFamilyState
 {
     private ulong _nextEpochNumber = 1;
+    private Version _current;
 
     internal ColumnFamilyState(uint id, string name, KeyComparator comparator, Version current)
     {
@@ -22,7 +23,7 @@ internal sealed class ColumnFamilyState
         Name = name;
         Comparator = comparator;
         InternalComparator = current.Comparator;
-        Current = current;
+        _current = current;
     }
 
     /// <summary>The name of the column family every database has, id 0.</summary>
@@ -50,7 +51,18 @@ internal sealed class ColumnFamilyState
     public bool IsDropped { get; internal set; }
 
     /// <summary>The current version (the version set holds a reference to it).</summary>
-    public Version Current { get; internal set; }
+    public Version Current
+    {
+        get => _current;
+        internal set
+        {
+            _current = value;
+            CurrentChanged?.Invoke();
+        }
+    }
+
+    /// <summary>Called after <see cref="Current"/> changes (the database drops the family's super version).</summary>
+    internal Action? CurrentChanged { get; set; }
 
     /// <summary>The epoch number the next flushed or ingested file gets (see <see cref="NewEpochNumber"/>).</summary>
     public ulong NextEpochNumber => Interlocked.Read(ref _nextEpochNumber);
