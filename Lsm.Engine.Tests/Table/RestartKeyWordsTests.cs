@@ -27,26 +27,7 @@ public sealed class RestartKeyWordsTests
             keys.Add([.. prefix, .. RandomBytes(random, random.Next(0, 12))]);
         }
 
-        (Block block, byte[] data) = Build(keys, restartInterval);
-        var plain = new BlockIterator();
-        plain.Reset(block, UserKeyOrder.Bytewise);
-        var fast = new BlockIterator();
-        RestartKeyWords? words = RestartKeyWords.TryBuild(plain, block.NumRestarts, internalKeys: false);
-        Assert.NotNull(words);
-        fast.Reset(block, UserKeyOrder.Bytewise, words: words);
-
-        foreach (byte[] target in Targets(random, keys, prefix))
-        {
-            plain.Seek(target);
-            fast.Seek(target);
-            Assert.Equal(plain.Valid, fast.Valid);
-            if (plain.Valid)
-            {
-                Assert.Equal(plain.Key.ToArray(), fast.Key.ToArray());
-            }
-        }
-
-        GC.KeepAlive(data);
+        AssertUserKeySeeksAgree(keys, restartInterval, Targets(random, keys, prefix));
     }
 
     [Theory]
@@ -118,6 +99,22 @@ public sealed class RestartKeyWordsTests
                 : [.. prefix, .. word, .. RandomBytes(random, random.Next(1, 5))]);
         }
 
+        AssertUserKeySeeksAgree(keys, restartInterval, Targets(random, keys, prefix));
+    }
+
+    [Fact]
+    public void TryBuild_SmallBlock_ReturnsNull()
+    {
+        var keys = new SortedSet<byte[]>(ByteComparer.Instance) { "a"u8.ToArray(), "b"u8.ToArray(), "c"u8.ToArray() };
+        (Block block, _) = Build(keys, restartInterval: 1);
+        var it = new BlockIterator();
+        it.Reset(block, UserKeyOrder.Bytewise);
+        Assert.Null(RestartKeyWords.TryBuild(it, block.NumRestarts, internalKeys: false));
+    }
+
+    /// <summary>Seeks each target with and without the words, in a block of <paramref name="keys"/>, and checks both land on the same entry.</summary>
+    private static void AssertUserKeySeeksAgree(IEnumerable<byte[]> keys, int restartInterval, IEnumerable<byte[]> targets)
+    {
         (Block block, byte[] data) = Build(keys, restartInterval);
         var plain = new BlockIterator();
         plain.Reset(block, UserKeyOrder.Bytewise);
@@ -126,7 +123,7 @@ public sealed class RestartKeyWordsTests
         var fast = new BlockIterator();
         fast.Reset(block, UserKeyOrder.Bytewise, words: words);
 
-        foreach (byte[] target in Targets(random, keys, prefix))
+        foreach (byte[] target in targets)
         {
             plain.Seek(target);
             fast.Seek(target);
@@ -138,16 +135,6 @@ public sealed class RestartKeyWordsTests
         }
 
         GC.KeepAlive(data);
-    }
-
-    [Fact]
-    public void TryBuild_SmallBlock_ReturnsNull()
-    {
-        var keys = new SortedSet<byte[]>(ByteComparer.Instance) { "a"u8.ToArray(), "b"u8.ToArray(), "c"u8.ToArray() };
-        (Block block, _) = Build(keys, restartInterval: 1);
-        var it = new BlockIterator();
-        it.Reset(block, UserKeyOrder.Bytewise);
-        Assert.Null(RestartKeyWords.TryBuild(it, block.NumRestarts, internalKeys: false));
     }
 
     private static (Block Block, byte[] Data) Build(IEnumerable<byte[]> keys, int restartInterval)

@@ -1,54 +1,36 @@
 using Lsm.Engine.Memtable;
-using Lsm.Engine.Versions;
 using Version = Lsm.Engine.Versions.Version;
 
 namespace Lsm.Engine.Db;
 
 /// <summary>
 /// What one read sees of a column family: the active memtable, the immutable ones (newest first) and the
-/// current version, each referenced so that a concurrent flush or compaction cannot free them under the read.
+/// current version, held through a reference to the family's <see cref="SuperVersion"/> so that a concurrent flush
+/// or compaction cannot free them under the read.
 /// </summary>
 /// <remarks>
-/// Taken under the database mutex; used and disposed outside it. A struct, so a point lookup allocates nothing
-/// for it (the immutable memtable array only while some exist). REQUIRES: disposed exactly once, by its one
-/// owner (copies share the references).
+/// Taken under the database mutex (iterators; point lookups reference the super version without it); used and
+/// disposed outside it. A struct, so taking one allocates nothing. REQUIRES: disposed exactly once, by its one owner
+/// (copies share the reference).
 /// </remarks>
 internal readonly struct ReadView : IDisposable
 {
+    private readonly SuperVersion _superVersion;
+
+    /// <summary>References <paramref name="cf"/>'s current super version. REQUIRES: the database mutex.</summary>
     public ReadView(ColumnFamilyData cf)
     {
-        ColumnFamily = cf;
-        Mem = cf.Mem;
-        Mem.Ref();
-        MemTable[] imm = cf.Imm.Count == 0 ? [] : new MemTable[cf.Imm.Count];
-        for (int i = 0; i < imm.Length; i++)
-        {
-            imm[i] = cf.Imm[cf.Imm.Count - 1 - i].Mem; // newest first
-            imm[i].Ref();
-        }
-
-        Imm = imm;
-        Version = cf.State.Current;
-        Version.Ref();
+        _superVersion = cf.AcquireSuperVersionLocked();
     }
 
-    public ColumnFamilyData ColumnFamily { get; }
+    public ColumnFamilyData ColumnFamily => _superVersion.ColumnFamily;
 
-    public MemTable Mem { get; }
+    public MemTable Mem => _superVersion.Mem;
 
     /// <summary>Immutable memtables, newest first.</summary>
-    public MemTable[] Imm { get; }
+    public MemTable[] Imm => _superVersion.Imm;
 
-    public Version Version { get; }
+    public Version Version => _superVersion.Version;
 
-    public void Dispose()
-    {
-        Mem.Unref();
-        foreach (MemTable m in Imm)
-        {
-            m.Unref();
-        }
-
-        Version.Unref();
-    }
+    public void Dispose() => _superVersion.Unref();
 }
