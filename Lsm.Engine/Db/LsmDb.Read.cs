@@ -242,6 +242,12 @@ public sealed partial class LsmDb
             // The sequence is read after the super version is referenced: a write it covers is in the super version's
             // memtables or tables, or finished after the lookup began (and the lookup may or may not see it).
             ulong snapshot = SnapshotSequence(options);
+
+            // The filter lines are requested first, so that their memory misses overlap the memtable search too.
+            ulong keyHash = Xxph3.GetSliceHash64(key);
+            Span<int> firstFiles = sv.Version.NumLevels <= 32 ? stackalloc int[sv.Version.NumLevels] : new int[sv.Version.NumLevels];
+            PrefetchFilters(sv.ColumnFamily, sv.Version, key, keyHash, firstFiles);
+
             var state = new LookupState(key, sv.ColumnFamily.Options.MergeOperator, destination, copyToSpan);
             SearchMemTable(sv.Mem, snapshot, ref state);
 
@@ -253,7 +259,7 @@ public sealed partial class LsmDb
             var tally = new LookupTally { MemtableHit = state.Done };
             if (!state.Done)
             {
-                SearchTables(sv.ColumnFamily, sv.Version, key, snapshot, ref state, ref tally);
+                SearchTables(sv.ColumnFamily, sv.Version, key, keyHash, firstFiles, snapshot, ref state, ref tally);
             }
 
             bool found = state.Finish(ref result, out valueLength);
@@ -290,19 +296,14 @@ public sealed partial class LsmDb
     }
 
     /// <summary>
-    /// The table part of <see cref="Lookup"/>: level-0 tables newest first, then one table per deeper level. The key
-    /// is hashed once, and the filter line of every table it may probe is prefetched before the first probe, so the
-    /// probes' memory misses overlap instead of queueing (the tables' filters are megabytes, not in the processor's
-    /// caches).
+    /// Finds each sorted level's first candidate file for <paramref name="key"/> (into <paramref name="firstFiles"/>, by
+    /// level) and asks the processor for the filter line every candidate table's probe will read, so that the probes'
+    /// memory misses overlap instead of queueing (the tables' filters are megabytes, not in the processor's caches).
     /// </summary>
-    private void SearchTables(ColumnFamilyData cf, Version version, ReadOnlySpan<byte> key, ulong snapshot, ref LookupState state, ref LookupTally tally)
+    private void PrefetchFilters(ColumnFamilyData cf, Version version, ReadOnlySpan<byte> key, ulong keyHash, Span<int> firstFiles)
     {
         TableOptions options = cf.Options.Table;
         KeyComparator comparator = options.Comparator;
-        ulong keyHash = Xxph3.GetSliceHash64(key);
-
-        // Pass 1: find each sorted level's first candidate file and prefetch the filters.
-        Span<int> first = version.NumLevels <= 32 ? stackalloc int[version.NumLevels] : new int[version.NumLevels];
         for (int level = 0; level < version.NumLevels; level++)
         {
             IReadOnlyList<FileMetadata> files = version.Files(level);
@@ -319,15 +320,25 @@ public sealed partial class LsmDb
             else
             {
                 int i = FindFile(comparator, files, key);
-                first[level] = i;
+                firstFiles[level] = i;
                 if (i < files.Count && comparator.Compare(files[i].SmallestUserKey, key) <= 0)
                 {
                     _tables.Get(files[i], options).PrefetchFilter(keyHash);
                 }
             }
         }
+    }
 
-        // Pass 2: probe newest to oldest until the key's value (or deletion) is found.
+    /// <summary>
+    /// The table part of <see cref="Lookup"/>: level-0 tables newest first, then one table per deeper level, starting
+    /// at the files <see cref="PrefetchFilters"/> found; every filter probe reuses the key's hash.
+    /// </summary>
+    private void SearchTables(
+        ColumnFamilyData cf, Version version, ReadOnlySpan<byte> key, ulong keyHash, scoped ReadOnlySpan<int> firstFiles, ulong snapshot, ref LookupState state, ref LookupTally tally)
+    {
+        TableOptions options = cf.Options.Table;
+        KeyComparator comparator = options.Comparator;
+
         for (int level = 0; level < version.NumLevels && !state.Done; level++)
         {
             IReadOnlyList<FileMetadata> files = version.Files(level);
@@ -347,7 +358,7 @@ public sealed partial class LsmDb
                 // Files of a sorted level are disjoint in internal-key order, but one user key's versions may
                 // continue into the next file (RocksDB allows it; an L0 trivial move can make it): go on while
                 // the key is a file's largest user key.
-                for (int i = first[level]; i < files.Count && !state.Done; i++)
+                for (int i = firstFiles[level]; i < files.Count && !state.Done; i++)
                 {
                     FileMetadata file = files[i];
                     if (comparator.Compare(file.SmallestUserKey, key) > 0)
