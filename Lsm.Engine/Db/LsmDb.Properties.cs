@@ -19,9 +19,12 @@ public sealed partial class LsmDb
     /// <summary>
     /// Memtables an iterator pinned when it was created, with their family: once flushed they still hold memory until
     /// the iterator is disposed, which <c>rocksdb.size-all-mem-tables</c> counts. Pruned of released ones as it grows.
-    /// Guarded by the mutex.
+    /// Guarded by <see cref="_iteratorMemTablesLock"/>, not the database mutex, so that creating an iterator never
+    /// waits for it; a caller holding both takes the mutex first.
     /// </summary>
     private readonly List<(uint ColumnFamily, MemTable Mem)> _iteratorMemTables = [];
+
+    private readonly Lock _iteratorMemTablesLock = new();
 
     /// <summary>
     /// Returns a property by its RocksDB name, or null for an unknown name (or one that does not apply, as the block
@@ -277,14 +280,17 @@ public sealed partial class LsmDb
         return text.ToString();
     }
 
-    /// <summary>Notes the memtables an iterator's view pins. REQUIRES: the mutex.</summary>
+    /// <summary>Notes the memtables an iterator's view pins (under the list's own lock, not the database mutex).</summary>
     private void NoteIteratorMemTables(in ReadView view)
     {
-        _iteratorMemTables.RemoveAll(static entry => entry.Mem.IsReleased);
-        NoteIteratorMemTable(view.ColumnFamily.Id, view.Mem);
-        foreach (MemTable imm in view.Imm)
+        lock (_iteratorMemTablesLock)
         {
-            NoteIteratorMemTable(view.ColumnFamily.Id, imm);
+            _iteratorMemTables.RemoveAll(static entry => entry.Mem.IsReleased);
+            NoteIteratorMemTable(view.ColumnFamily.Id, view.Mem);
+            foreach (MemTable imm in view.Imm)
+            {
+                NoteIteratorMemTable(view.ColumnFamily.Id, imm);
+            }
         }
     }
 
@@ -301,20 +307,26 @@ public sealed partial class LsmDb
         _iteratorMemTables.Add((columnFamily, mem));
     }
 
-    /// <summary>Bytes of the family's memtables that left it (flushed) but an open iterator still pins. REQUIRES: the mutex.</summary>
+    /// <summary>
+    /// Bytes of the family's memtables that left it (flushed) but an open iterator still pins. REQUIRES: the mutex
+    /// (taken before the list's lock, the order every caller keeps).
+    /// </summary>
     private long IteratorPinnedMemtableBytes(ColumnFamilyData cf)
     {
-        _iteratorMemTables.RemoveAll(static entry => entry.Mem.IsReleased);
-        long bytes = 0;
-        foreach ((uint family, MemTable mem) in _iteratorMemTables)
+        lock (_iteratorMemTablesLock)
         {
-            if (family == cf.Id && !ReferenceEquals(mem, cf.Mem) && !cf.Imm.Exists(imm => ReferenceEquals(imm.Mem, mem)))
+            _iteratorMemTables.RemoveAll(static entry => entry.Mem.IsReleased);
+            long bytes = 0;
+            foreach ((uint family, MemTable mem) in _iteratorMemTables)
             {
-                bytes += mem.ApproximateMemoryUsage;
+                if (family == cf.Id && !ReferenceEquals(mem, cf.Mem) && !cf.Imm.Exists(imm => ReferenceEquals(imm.Mem, mem)))
+                {
+                    bytes += mem.ApproximateMemoryUsage;
+                }
             }
-        }
 
-        return bytes;
+            return bytes;
+        }
     }
 
     /// <summary>

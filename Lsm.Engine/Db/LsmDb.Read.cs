@@ -57,7 +57,7 @@ public sealed partial class LsmDb
     public LsmIterator NewIterator(ColumnFamilyHandle? columnFamily = null, ReadOptions? options = null)
     {
         options ??= ReadOptions.Default;
-        ReadView view = AcquireView(columnFamily, options, out ulong snapshot, forIterator: true);
+        ReadView view = AcquireIteratorView(columnFamily, options, out ulong snapshot);
 
         try
         {
@@ -166,23 +166,27 @@ public sealed partial class LsmDb
         }
     }
 
-    /// <summary>Pins what a read of the family sees, and the sequence it reads at.</summary>
-    /// <remarks>An iterator's view is noted: the memtables it pins count in <c>rocksdb.size-all-mem-tables</c> until released.</remarks>
-    private ReadView AcquireView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot, bool forIterator = false)
+    /// <summary>
+    /// Pins what an iterator of the family sees (its super version, taken as a point lookup takes it, without the
+    /// database mutex), and the sequence it reads at.
+    /// </summary>
+    /// <remarks>The view is noted: the memtables it pins count in <c>rocksdb.size-all-mem-tables</c> until released.</remarks>
+    private ReadView AcquireIteratorView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot)
     {
-        lock (_mutex)
+        SuperVersion sv = AcquireSuperVersion(columnFamily);
+        try
         {
-            ThrowIfDisposed();
-            ColumnFamilyData cf = Resolve(columnFamily);
-            snapshot = SnapshotSequence(options);
-            var view = new ReadView(cf);
-            if (forIterator)
-            {
-                NoteIteratorMemTables(view);
-            }
-
-            return view;
+            snapshot = SnapshotSequence(options); // after the super version, as in Lookup
         }
+        catch
+        {
+            sv.Unref();
+            throw;
+        }
+
+        var view = new ReadView(sv);
+        NoteIteratorMemTables(view);
+        return view;
     }
 
     private ulong SnapshotSequence(ReadOptions options)

@@ -9,18 +9,17 @@ namespace Lsm.Engine.Db;
 /// or compaction cannot free them under the read.
 /// </summary>
 /// <remarks>
-/// Taken under the database mutex (iterators; point lookups reference the super version without it); used and
-/// disposed outside it. A struct, so taking one allocates nothing. REQUIRES: disposed exactly once, by its one owner
+/// Taken, used and disposed without the database mutex. A struct, so taking one allocates nothing. REQUIRES: disposed exactly once, by its one owner
 /// (copies share the reference).
 /// </remarks>
 internal readonly struct ReadView : IDisposable
 {
     private readonly SuperVersion _superVersion;
 
-    /// <summary>References <paramref name="cf"/>'s current super version. REQUIRES: the database mutex.</summary>
-    public ReadView(ColumnFamilyData cf)
+    /// <summary>Takes over a reference to <paramref name="superVersion"/>, which <see cref="Dispose"/> releases.</summary>
+    public ReadView(SuperVersion superVersion)
     {
-        _superVersion = cf.AcquireSuperVersionLocked();
+        _superVersion = superVersion;
     }
 
     public ColumnFamilyData ColumnFamily => _superVersion.ColumnFamily;
