@@ -17,8 +17,8 @@ internal sealed record ImmutableMemTable(MemTable Mem, ulong NextLogNumber)
 /// </summary>
 /// <remarks>
 /// Every field is read and written under the database mutex, except that the write-group leader inserts
-/// into <see cref="Mem"/> outside it (the memtable allows one writer alongside lock-free readers), and that point
-/// lookups take the <see cref="SuperVersion"/> without it.
+/// into <see cref="Mem"/> outside it (the memtable allows one writer alongside lock-free readers), and that reads
+/// (point lookups and iterators) take the <see cref="SuperVersion"/> without it.
 /// </remarks>
 internal sealed class ColumnFamilyData
 {

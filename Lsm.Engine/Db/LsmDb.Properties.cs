@@ -281,7 +281,7 @@ public sealed partial class LsmDb
     }
 
     /// <summary>Notes the memtables an iterator's view pins (under the list's own lock, not the database mutex).</summary>
-    private void NoteIteratorMemTables(in ReadView view)
+    private void NoteIteratorMemTables(SuperVersion view)
     {
         lock (_iteratorMemTablesLock)
         {

@@ -57,7 +57,7 @@ public sealed partial class LsmDb
     public LsmIterator NewIterator(ColumnFamilyHandle? columnFamily = null, ReadOptions? options = null)
     {
         options ??= ReadOptions.Default;
-        ReadView view = AcquireIteratorView(columnFamily, options, out ulong snapshot);
+        SuperVersion view = AcquireIteratorView(columnFamily, options, out ulong snapshot);
 
         try
         {
@@ -89,13 +89,13 @@ public sealed partial class LsmDb
         }
         catch
         {
-            view.Dispose();
+            view.Unref();
             throw;
         }
     }
 
     /// <summary>Every range tombstone of the view's memtables and tables, fragmented; null when there are none.</summary>
-    private FragmentedRangeTombstones? RangeTombstonesOf(ReadView view)
+    private FragmentedRangeTombstones? RangeTombstonesOf(SuperVersion view)
     {
         List<RangeTombstone>? tombstones = null;
         AddRangeTombstones(view.Mem, ref tombstones);
@@ -171,7 +171,7 @@ public sealed partial class LsmDb
     /// database mutex), and the sequence it reads at.
     /// </summary>
     /// <remarks>The view is noted: the memtables it pins count in <c>rocksdb.size-all-mem-tables</c> until released.</remarks>
-    private ReadView AcquireIteratorView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot)
+    private SuperVersion AcquireIteratorView(ColumnFamilyHandle? columnFamily, ReadOptions options, out ulong snapshot)
     {
         SuperVersion sv = AcquireSuperVersion(columnFamily);
         try
@@ -184,9 +184,8 @@ public sealed partial class LsmDb
             throw;
         }
 
-        var view = new ReadView(sv);
-        NoteIteratorMemTables(view);
-        return view;
+        NoteIteratorMemTables(sv);
+        return sv;
     }
 
     private ulong SnapshotSequence(ReadOptions options)

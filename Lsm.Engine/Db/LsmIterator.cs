@@ -14,10 +14,10 @@ namespace Lsm.Engine;
 public sealed class LsmIterator : IDisposable
 {
     private readonly UserIterator _iterator;
-    private readonly ReadView _view;
+    private readonly SuperVersion _view; // referenced for the iterator's life: what it reads stays alive
     private bool _disposed;
 
-    internal LsmIterator(UserIterator iterator, ReadView view)
+    internal LsmIterator(UserIterator iterator, SuperVersion view)
     {
         _iterator = iterator;
         _view = view;
@@ -76,7 +76,7 @@ public sealed class LsmIterator : IDisposable
         {
             _disposed = true;
             _iterator.Dispose();
-            _view.Dispose();
+            _view.Unref();
         }
     }
 }

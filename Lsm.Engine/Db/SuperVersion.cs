@@ -4,9 +4,10 @@ using Version = Lsm.Engine.Versions.Version;
 namespace Lsm.Engine.Db;
 
 /// <summary>
-/// What a point lookup of one column family reads, taken together (RocksDB's <c>SuperVersion</c>): the active
-/// memtable, the immutable ones newest first, and the current version, each referenced for as long as the super
-/// version is. Lets a lookup start without the database mutex.
+/// What a read of one column family sees, taken together (RocksDB's <c>SuperVersion</c>): the active memtable, the
+/// immutable ones newest first, and the current version, each referenced for as long as the super version is, so
+/// that a concurrent flush or compaction cannot free them under a point lookup or an iterator. Lets a read start
+/// without the database mutex.
 /// </summary>
 /// <remarks>
 /// <para>

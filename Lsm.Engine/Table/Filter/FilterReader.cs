@@ -205,9 +205,6 @@ internal sealed class FastLocalBloomReader : FilterReader
 
     public override void Prefetch(ReadOnlySpan<byte> contents, ulong sliceHash) =>
         FastLocalBloom.Prefetch(sliceHash, contents.IsEmpty ? _bits.Span : contents[..^MetadataLength]);
-
-    /// <summary>Query by a precomputed <see cref="Xxph3.GetSliceHash64"/> value.</summary>
-    public bool HashMayMatch(ulong hash) => FastLocalBloom.HashMayMatch(hash, _numProbes, _bits.Span);
 }
 
 /// <summary>Answers "may match" for everything: unknown, unsupported or malformed filters.</summary>
